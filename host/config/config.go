@@ -1,0 +1,391 @@
+// Package config implements the layered configuration of the host.
+//
+// A [Config] is built by [Load] from four layers, lowest first:
+//
+//  1. the defaults ([Default]);
+//  2. the YAML config file, <data_dir>/config.yaml unless
+//     [LoadOptions.ConfigFile] names another one;
+//  3. the environment variables listed in [EnvVars];
+//  4. the command-line flags named in [LoadOptions.FlagKeys] that the user
+//     actually set.
+//
+// Decoding is strict: an unknown key in the config file is an error that
+// names the key, and so is a value of the wrong type. [Config.Validate] then
+// checks the values together; [Load] calls it before returning.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Queue engines accepted in Queue.Engine. EngineBullMQ is an alias of
+// EngineValkey, kept because the TypeScript claude-mem calls it that.
+const (
+	EngineSQLite = "sqlite"
+	EngineValkey = "valkey"
+	EngineBullMQ = "bullmq"
+)
+
+// Auth modes accepted in Auth.Mode.
+const (
+	AuthLocal  = "local"
+	AuthAPIKey = "api-key"
+)
+
+// Kinds accepted in ExternalPlugin.Kind.
+const (
+	KindQueue   = "queue"
+	KindAuth    = "auth"
+	KindAdapter = "adapter"
+)
+
+// Default values that do not depend on the home directory or the user.
+const (
+	DefaultHost            = "127.0.0.1"
+	DefaultMaxBodyBytes    = 4 << 20 // 4 MiB
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultRedisURL        = "redis://127.0.0.1:6379/0"
+	DefaultConcurrency     = 2
+	DefaultLockDuration    = 5 * time.Minute
+	DefaultLogLevel        = "info"
+	DefaultStartTimeout    = 5 * time.Second
+
+	// DefaultDataDirName is the data directory's name under the home
+	// directory.
+	DefaultDataDirName = ".claude-mem"
+	// ConfigFileName is the config file's name inside the data directory.
+	ConfigFileName = "config.yaml"
+)
+
+var (
+	engines    = []string{EngineSQLite, EngineValkey, EngineBullMQ}
+	authModes  = []string{AuthLocal, AuthAPIKey}
+	logLevels  = []string{"trace", "debug", "info", "warn", "error"}
+	kinds      = []string{KindQueue, KindAuth, KindAdapter}
+	pluginName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	sha256Hex  = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+)
+
+// Config is the host's whole configuration.
+type Config struct {
+	// DataDir holds the database, the logs, the plugins and the config file.
+	// Default: ~/.claude-mem. A leading ~ is expanded and a relative path is
+	// made absolute against the working directory.
+	DataDir string `koanf:"data_dir"`
+	// Server configures the HTTP listener.
+	Server Server `koanf:"server"`
+	// Queue configures the job queue.
+	Queue Queue `koanf:"queue"`
+	// Auth configures how requests are authenticated.
+	Auth Auth `koanf:"auth"`
+	// Log configures logging.
+	Log Log `koanf:"log"`
+	// Plugins configures plugin discovery and the external plugins.
+	Plugins Plugins `koanf:"plugins"`
+
+	// configFile is the config file Load consulted (it may not exist).
+	configFile string
+}
+
+// Server configures the HTTP listener.
+type Server struct {
+	// Host is the address to listen on. Default: 127.0.0.1. Use 0.0.0.0 or
+	// :: to listen on every interface; empty is rejected.
+	Host string `koanf:"host"`
+	// Port is the TCP port. Default: 37700 + uid%100, so that users sharing
+	// a machine get different ports; 37777 where there are no uids
+	// (Windows).
+	Port int `koanf:"port"`
+	// MaxBodyBytes caps a request body. Default: 4 MiB.
+	MaxBodyBytes int64 `koanf:"max_body_bytes"`
+	// ShutdownTimeout bounds a graceful shutdown. Default: 10s.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+}
+
+// Queue configures the job queue.
+type Queue struct {
+	// Engine is "sqlite", "valkey", or "bullmq" (an alias of valkey).
+	// Default: sqlite. See Config.EngineName for the canonical name.
+	Engine string `koanf:"engine"`
+	// RedisURL locates Valkey/Redis when Engine is valkey.
+	// Default: redis://127.0.0.1:6379/0.
+	RedisURL string `koanf:"redis_url"`
+	// RedisPrefix namespaces the queue's keys. Default (also when empty):
+	// claude_mem_<server.port>.
+	RedisPrefix string `koanf:"redis_prefix"`
+	// Concurrency is the number of generation workers. Default: 2.
+	Concurrency int `koanf:"concurrency"`
+	// LockDuration is how long a worker holds a job before another may take
+	// it over. Default: 5m.
+	LockDuration time.Duration `koanf:"lock_duration"`
+}
+
+// Auth configures how requests are authenticated.
+type Auth struct {
+	// Mode is "local" (trust the local user) or "api-key". Default: local.
+	Mode string `koanf:"mode"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is trace, debug, info, warn or error. Default: info.
+	Level string `koanf:"level"`
+	// File is where a daemonized server logs. Default: empty, which means
+	// <data_dir>/logs/server.log when daemonized. A leading ~ is expanded and
+	// a relative path is resolved against DataDir.
+	File string `koanf:"file"`
+}
+
+// Plugins configures plugin discovery and the external plugins.
+type Plugins struct {
+	// Dir holds plugin binaries. Default (also when empty):
+	// <data_dir>/plugins. A leading ~ is expanded and a relative path is
+	// resolved against DataDir.
+	Dir string `koanf:"dir"`
+	// StartTimeout bounds a plugin's start-up handshake. Default: 5s.
+	StartTimeout time.Duration `koanf:"start_timeout"`
+	// External lists the plugin binaries to launch. Default: none.
+	External []ExternalPlugin `koanf:"external"`
+}
+
+// ExternalPlugin is a plugin binary the host launches.
+type ExternalPlugin struct {
+	// Kind is queue, auth or adapter. Required.
+	Kind string `koanf:"kind"`
+	// Name identifies the plugin; it matches ^[a-z0-9][a-z0-9-]*$. Required.
+	Name string `koanf:"name"`
+	// Path is the binary. A leading ~ is expanded and a relative path is
+	// resolved against Plugins.Dir. Required.
+	Path string `koanf:"path"`
+	// SHA256 is the binary's expected SHA-256 as 64 hex digits; Load
+	// lower-cases it. Required.
+	SHA256 string `koanf:"sha256"`
+}
+
+// Default returns the defaults, with the data directory under home.
+// It is the lowest layer of Load.
+func Default(home string) Config {
+	c := staticDefaults(home)
+	c.fillDerived()
+	return c
+}
+
+// staticDefaults returns the defaults that do not depend on other settings.
+// The derived ones (Plugins.Dir, Queue.RedisPrefix) are left empty for
+// fillDerived, so that they follow data_dir and server.port from any layer.
+func staticDefaults(home string) Config {
+	dataDir := ""
+	if home != "" {
+		dataDir = filepath.Join(home, DefaultDataDirName)
+	}
+	return Config{
+		DataDir: dataDir,
+		Server: Server{
+			Host:            DefaultHost,
+			Port:            defaultPort(os.Getuid()),
+			MaxBodyBytes:    DefaultMaxBodyBytes,
+			ShutdownTimeout: DefaultShutdownTimeout,
+		},
+		Queue: Queue{
+			Engine:       EngineSQLite,
+			RedisURL:     DefaultRedisURL,
+			Concurrency:  DefaultConcurrency,
+			LockDuration: DefaultLockDuration,
+		},
+		Auth:    Auth{Mode: AuthLocal},
+		Log:     Log{Level: DefaultLogLevel},
+		Plugins: Plugins{StartTimeout: DefaultStartTimeout},
+	}
+}
+
+// fillDerived fills the defaults that depend on other settings.
+func (c *Config) fillDerived() {
+	if c.Plugins.Dir == "" && c.DataDir != "" {
+		c.Plugins.Dir = filepath.Join(c.DataDir, "plugins")
+	}
+	if c.Queue.RedisPrefix == "" {
+		c.Queue.RedisPrefix = "claude_mem_" + strconv.Itoa(c.Server.Port)
+	}
+}
+
+// defaultPort is 37700 + uid%100, or 37777 when uid is negative (os.Getuid
+// returns -1 on Windows).
+func defaultPort(uid int) int {
+	if uid < 0 {
+		return 37777
+	}
+	return 37700 + uid%100
+}
+
+// EngineName returns the canonical queue engine: "sqlite" or "valkey"
+// ("bullmq" is reported as "valkey"). An engine Validate would reject is
+// returned unchanged.
+func (c Config) EngineName() string {
+	if c.Queue.Engine == EngineBullMQ {
+		return EngineValkey
+	}
+	return c.Queue.Engine
+}
+
+// Addr returns the listen address, host:port, with an IPv6 host bracketed.
+func (c Config) Addr() string {
+	return net.JoinHostPort(c.Server.Host, strconv.Itoa(c.Server.Port))
+}
+
+// ConfigFile returns the config file Load consulted, which may not exist when
+// it is the default one. For a Config that did not come from Load it is
+// <data_dir>/config.yaml.
+func (c Config) ConfigFile() string {
+	if c.configFile != "" {
+		return c.configFile
+	}
+	if c.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(c.DataDir, ConfigFileName)
+}
+
+// Redacted returns a copy of c that is safe to log or print: the password
+// in Queue.RedisURL is replaced by "xxxxx".
+func (c Config) Redacted() Config {
+	c.Queue.RedisURL = redactURL(c.Queue.RedisURL)
+	c.Plugins.External = append([]ExternalPlugin(nil), c.Plugins.External...)
+	return c
+}
+
+// redactURL hides the password in a URL. It fails closed: when s does not
+// parse as a URL with an authority, everything before the last "@" (after
+// the scheme) is hidden.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err == nil && u.Opaque == "" {
+		return u.Redacted()
+	}
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		start = i + len("://")
+	}
+	return s[:start] + "xxxxx" + s[at:]
+}
+
+// Validate reports the first problem with c, as an error saying what to
+// change. Load calls it.
+func (c Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("config: data_dir is empty; set CLAUDE_MEM_DATA_DIR or data_dir to a directory")
+	}
+	if c.Server.Host == "" {
+		return fmt.Errorf("config: server.host is empty; set %s to an address such as 127.0.0.1 (or 0.0.0.0 for every interface)", hint("server.host"))
+	}
+	if c.Server.Port < 1 || c.Server.Port > 65535 {
+		return fmt.Errorf("config: server.port %d is out of range; set %s to a port between 1 and 65535", c.Server.Port, hint("server.port"))
+	}
+	if c.Server.MaxBodyBytes <= 0 {
+		return fmt.Errorf("config: server.max_body_bytes %d is not positive; set it to a byte count such as %d", c.Server.MaxBodyBytes, DefaultMaxBodyBytes)
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		return fmt.Errorf("config: server.shutdown_timeout %s is not positive; set it to a duration such as %q", c.Server.ShutdownTimeout, DefaultShutdownTimeout.String())
+	}
+
+	if !slices.Contains(engines, c.Queue.Engine) {
+		return fmt.Errorf("config: queue.engine %q is not supported; set %s to sqlite or valkey (bullmq is an alias of valkey)", c.Queue.Engine, hint("queue.engine"))
+	}
+	if c.EngineName() == EngineValkey {
+		if err := validRedisURL(c.Queue.RedisURL); err != nil {
+			return fmt.Errorf("config: queue.redis_url %q: %w; set %s to a URL such as %s", redactURL(c.Queue.RedisURL), err, hint("queue.redis_url"), DefaultRedisURL)
+		}
+		if c.Queue.RedisPrefix == "" {
+			return fmt.Errorf("config: queue.redis_prefix is empty; set %s to a key prefix", hint("queue.redis_prefix"))
+		}
+	}
+	if c.Queue.Concurrency < 1 {
+		return fmt.Errorf("config: queue.concurrency %d is less than 1; set %s to 1 or more", c.Queue.Concurrency, hint("queue.concurrency"))
+	}
+	if c.Queue.LockDuration <= 0 {
+		return fmt.Errorf("config: queue.lock_duration %s is not positive; set it to a duration such as %q", c.Queue.LockDuration, DefaultLockDuration.String())
+	}
+
+	if !slices.Contains(authModes, c.Auth.Mode) {
+		return fmt.Errorf("config: auth.mode %q is not supported; set %s to %s", c.Auth.Mode, hint("auth.mode"), orList(authModes))
+	}
+	if !slices.Contains(logLevels, c.Log.Level) {
+		return fmt.Errorf("config: log.level %q is not supported; set %s to %s", c.Log.Level, hint("log.level"), orList(logLevels))
+	}
+
+	if c.Plugins.StartTimeout <= 0 {
+		return fmt.Errorf("config: plugins.start_timeout %s is not positive; set it to a duration such as %q", c.Plugins.StartTimeout, DefaultStartTimeout.String())
+	}
+	seen := make(map[string]int, len(c.Plugins.External))
+	for i, p := range c.Plugins.External {
+		at := fmt.Sprintf("plugins.external[%d]", i)
+		if !slices.Contains(kinds, p.Kind) {
+			return fmt.Errorf("config: %s.kind %q is not supported; set it to %s", at, p.Kind, orList(kinds))
+		}
+		if !pluginName.MatchString(p.Name) {
+			return fmt.Errorf("config: %s.name %q is not valid; use lowercase letters, digits and dashes, starting with a letter or digit", at, p.Name)
+		}
+		id := p.Kind + "/" + p.Name
+		if j, dup := seen[id]; dup {
+			return fmt.Errorf("config: %s repeats the %s plugin %q of plugins.external[%d]; remove one or rename it", at, p.Kind, p.Name, j)
+		}
+		seen[id] = i
+		if p.Path == "" {
+			return fmt.Errorf("config: %s.path is empty; set it to the plugin binary (relative paths resolve against plugins.dir)", at)
+		}
+		if !sha256Hex.MatchString(p.SHA256) {
+			return fmt.Errorf("config: %s.sha256 must be 64 hex digits; set it to the output of `sha256sum %s`", at, p.Path)
+		}
+	}
+	return nil
+}
+
+func validRedisURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		// The url package quotes the whole URL, password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("not a valid url: %w", err)
+	}
+	switch u.Scheme {
+	case "redis", "rediss", "unix":
+		return nil
+	default:
+		return fmt.Errorf("scheme %q is not redis, rediss or unix", u.Scheme)
+	}
+}
+
+// orList formats allowed values as "a, b or c".
+func orList(allowed []string) string {
+	if len(allowed) == 1 {
+		return allowed[0]
+	}
+	return strings.Join(allowed[:len(allowed)-1], ", ") + " or " + allowed[len(allowed)-1]
+}
+
+// hint names where a key can be set: its primary environment variable if it
+// has one, else the key itself.
+func hint(key string) string {
+	for _, e := range EnvVars {
+		if e.Key == key {
+			return e.Name + " (or " + key + ")"
+		}
+	}
+	return key
+}

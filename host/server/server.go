@@ -1,0 +1,277 @@
+// Package server assembles the host: it opens the store, starts the
+// plugins under supervision, runs the job workers and serves HTTP, and on
+// shutdown drains in-flight requests and jobs before stopping the plugins.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/claude-mem/claude-mem-server/host/bundled"
+	"github.com/claude-mem/claude-mem-server/host/config"
+	"github.com/claude-mem/claude-mem-server/host/httpapi"
+	"github.com/claude-mem/claude-mem-server/host/jobs"
+	"github.com/claude-mem/claude-mem-server/host/store"
+	"github.com/claude-mem/claude-mem-server/host/supervisor"
+	"github.com/claude-mem/claude-mem-server/host/version"
+	queuesqlite "github.com/claude-mem/claude-mem-server/plugins/queue-sqlite"
+	queuevalkey "github.com/claude-mem/claude-mem-server/plugins/queue-valkey"
+	"github.com/claude-mem/claude-mem-server/sdk/plugin"
+	"github.com/claude-mem/claude-mem-server/sdk/queue"
+)
+
+// Options configure a Server.
+type Options struct {
+	Config config.Config
+	// Self is the binary that serves the bundled plugins, normally the
+	// running claude-mem executable.
+	Self   string
+	Logger hclog.Logger
+	// Listener, when set, is used instead of listening on Config.Addr().
+	Listener net.Listener
+}
+
+// Server is a running host.
+type Server struct {
+	opts      Options
+	log       hclog.Logger
+	store     *store.Store
+	sup       *supervisor.Supervisor
+	queue     *supervisor.Plugin
+	adapters  []*supervisor.Plugin
+	jobs      *jobs.Service
+	router    chi.Router
+	http      *http.Server
+	listener  net.Listener
+	startedAt time.Time
+
+	workCancel context.CancelFunc
+	stopOnce   sync.Once
+}
+
+// Start brings the host up: store, plugins, workers, HTTP. Any error is
+// final and names what to fix; nothing falls back silently.
+func Start(ctx context.Context, opts Options) (_ *Server, err error) {
+	cfg := opts.Config
+	log := opts.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	s := &Server{opts: opts, log: log, startedAt: time.Now()}
+	defer func() {
+		if err != nil {
+			s.stop(context.Background())
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: data dir %s: %w", cfg.DataDir, err)
+	}
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, store.FileName))
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	if applied, err := st.Migrate(ctx); err != nil {
+		return nil, err
+	} else if len(applied) > 0 {
+		log.Info("applied store migrations", "count", len(applied), "latest", applied[len(applied)-1].Version)
+	}
+
+	s.sup = supervisor.New(supervisor.Options{
+		DataDir: cfg.DataDir, StartTimeout: cfg.Plugins.StartTimeout, Logger: log.Named("plugin"),
+		OnRestart: func(p *supervisor.Plugin) {
+			if p.Kind() == plugin.KindQueue && s.jobs != nil {
+				s.jobs.Kick(true) // the engine may have lost what it had not persisted
+			}
+		},
+	})
+	specs, err := s.pluginSpecs()
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range specs {
+		p, err := s.sup.Start(ctx, spec)
+		if err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		switch spec.Kind {
+		case plugin.KindQueue:
+			s.queue = p
+		case plugin.KindAdapter:
+			s.adapters = append(s.adapters, p)
+		}
+	}
+
+	s.jobs = jobs.New(st, s.Engine, jobs.Options{
+		Concurrency: cfg.Queue.Concurrency, Lock: cfg.Queue.LockDuration, Logger: log, Worker: hostname(),
+	})
+	s.router = httpapi.NewRouter(httpapi.Deps{Info: s.Info, MaxBodyBytes: cfg.Server.MaxBodyBytes, Logger: log.Named("http")})
+
+	s.listener = opts.Listener
+	if s.listener == nil {
+		s.listener, err = net.Listen("tcp", cfg.Addr())
+		if err != nil {
+			return nil, fmt.Errorf("server: listen on %s: %w (is another server running? try `claude-mem server status`, or set CLAUDE_MEM_SERVER_PORT)", cfg.Addr(), err)
+		}
+	}
+	return s, nil
+}
+
+// Handle registers a job handler; call before Serve.
+func (s *Server) Handle(kind string, h jobs.Handler) { s.jobs.Handle(kind, h) }
+
+// Router exposes the router so other packages can mount routes before Serve.
+func (s *Server) Router() chi.Router { return s.router }
+
+// Jobs is the job service.
+func (s *Server) Jobs() *jobs.Service { return s.jobs }
+
+// Supervisor is the plugin supervisor.
+func (s *Server) Supervisor() *supervisor.Supervisor { return s.sup }
+
+// Store is the host store.
+func (s *Server) Store() *store.Store { return s.store }
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.listener.Addr() }
+
+// Engine returns the queue engine, or supervisor.ErrUnavailable while its
+// plugin is down.
+func (s *Server) Engine() (queue.Engine, error) { return supervisor.Service[queue.Engine](s.queue) }
+
+// Serve runs the workers and HTTP until ctx ends, then drains and stops.
+func (s *Server) Serve(ctx context.Context) error {
+	workCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.workCancel = cancel
+	s.jobs.Start(workCtx)
+	s.http = &http.Server{Handler: s.router, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.listener) }()
+	s.log.Info("server listening", "addr", s.listener.Addr().String(), "engine", s.opts.Config.EngineName(), "data_dir", s.opts.Config.DataDir)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	shutdownCtx, done := context.WithTimeout(context.Background(), s.opts.Config.Server.ShutdownTimeout)
+	defer done()
+	s.stop(shutdownCtx)
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return serveErr
+}
+
+// stop drains HTTP, then the workers, then stops the plugins and the store.
+func (s *Server) stop(ctx context.Context) {
+	s.stopOnce.Do(func() {
+		if s.http != nil {
+			if err := s.http.Shutdown(ctx); err != nil {
+				s.log.Warn("http shutdown", "error", err)
+			}
+		} else if s.listener != nil {
+			s.listener.Close()
+		}
+		if s.workCancel != nil {
+			s.workCancel()
+			s.jobs.Wait()
+		}
+		if s.sup != nil {
+			s.sup.Stop()
+		}
+		if s.store != nil {
+			if err := s.store.Close(); err != nil {
+				s.log.Warn("store close", "error", err)
+			}
+		}
+		s.log.Info("server stopped")
+	})
+}
+
+// pluginSpecs lists the plugins this server runs; see PluginSpecs.
+func (s *Server) pluginSpecs() ([]supervisor.Spec, error) {
+	return PluginSpecs(s.opts.Config, s.opts.Self)
+}
+
+// PluginSpecs lists the plugins a server with cfg runs, in start order: the
+// configured queue engine, the auth provider, every bundled adapter, then
+// the external plugins. self is the binary that serves the bundled plugins.
+// `claude-mem server doctor` launches the same list.
+func PluginSpecs(cfg config.Config, self string) ([]supervisor.Spec, error) {
+	engine := queuesqlite.Info.Name
+	var settings map[string]string
+	if cfg.EngineName() == config.EngineValkey {
+		engine = queuevalkey.Info.Name
+		settings = map[string]string{queuevalkey.SettingURL: cfg.Queue.RedisURL, queuevalkey.SettingPrefix: cfg.Queue.RedisPrefix}
+	}
+	var specs []supervisor.Spec
+	add := func(kind plugin.Kind, name string, settings map[string]string) error {
+		b, err := bundled.Lookup(kind, name)
+		if err != nil {
+			return fmt.Errorf("server: %w", err)
+		}
+		specs = append(specs, supervisor.Spec{Kind: kind, Name: name, Path: self, Args: b.Args(), Settings: settings})
+		return nil
+	}
+	if err := add(plugin.KindQueue, engine, settings); err != nil {
+		return nil, err
+	}
+	for _, b := range bundled.Plugins {
+		if b.Kind == plugin.KindAuth || b.Kind == plugin.KindAdapter {
+			if err := add(b.Kind, b.Name, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, ext := range cfg.Plugins.External {
+		path := ext.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(cfg.Plugins.Dir, path)
+		}
+		specs = append(specs, supervisor.Spec{Kind: plugin.Kind(ext.Kind), Name: ext.Name, Path: path, SHA256: ext.SHA256})
+	}
+	return specs, nil
+}
+
+// Info builds the /v1/info document.
+func (s *Server) Info(ctx context.Context) httpapi.Info {
+	cfg := s.opts.Config
+	info := httpapi.Info{
+		Name: "claude-mem-server", Runtime: version.Runtime, Version: version.Version, Status: plugin.HealthOK,
+		PID: os.Getpid(), StartedAt: s.startedAt.UTC().Format(time.RFC3339), UptimeSeconds: int64(time.Since(s.startedAt).Seconds()),
+		QueueEngine: cfg.EngineName(), AuthMode: cfg.Auth.Mode, Plugins: s.sup.Statuses(),
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if h, err := s.queue.Health(ctx); err != nil {
+		info.Status, info.StatusDetail = plugin.HealthDegraded, err.Error()
+	} else if h.Status != plugin.HealthOK {
+		info.Status, info.StatusDetail = plugin.HealthDegraded, h.Detail
+	} else if eng, err := s.Engine(); err == nil {
+		if c, err := eng.Counts(ctx, ""); err == nil {
+			info.Queue = &httpapi.QueueCounts{Waiting: c.Waiting, Active: c.Active, Delayed: c.Delayed, Completed: c.Completed, Failed: c.Failed}
+		}
+	}
+	if counts, err := s.jobs.Counts(ctx); err == nil {
+		info.Outbox = counts
+	}
+	return info
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "host"
+	}
+	return h
+}

@@ -1,0 +1,88 @@
+package queuesqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; migration i brings the file to
+// PRAGMA user_version i+1. Never edit a released migration: append a new one.
+var migrations = []string{
+	// 1: the jobs table.
+	//
+	// seq orders jobs for FIFO within a lane. AUTOINCREMENT keeps seq
+	// monotonic even after the newest row is deleted, which Retry relies on
+	// (it re-inserts a job at the back of its lane).
+	//
+	// head = 1 marks the unfinished job with the lowest seq in its lane: the
+	// only job of the lane that may be reserved. The invariant is kept by
+	// every statement that creates, finishes or removes an unfinished job.
+	`CREATE TABLE jobs (
+		seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+		id              TEXT    NOT NULL UNIQUE,
+		lane            TEXT    NOT NULL,
+		kind            TEXT    NOT NULL,
+		payload         BLOB,
+		state           INTEGER NOT NULL,
+		head            INTEGER NOT NULL DEFAULT 0,
+		attempts        INTEGER NOT NULL DEFAULT 0,
+		max_attempts    INTEGER NOT NULL,
+		backoff_ns      INTEGER NOT NULL,
+		available_at_ms INTEGER NOT NULL,
+		token           TEXT,
+		worker          TEXT,
+		locked_until_ms INTEGER,
+		last_error      TEXT    NOT NULL DEFAULT '',
+		created_at_ms   INTEGER NOT NULL,
+		finished_at_ms  INTEGER
+	);
+	-- Reserve: ready lane heads in due order.
+	CREATE INDEX jobs_ready ON jobs (available_at_ms, seq) WHERE head = 1 AND state IN (1, 3);
+	-- Head maintenance: the unfinished jobs of a lane in FIFO order.
+	CREATE INDEX jobs_unfinished ON jobs (lane, seq) WHERE state IN (1, 2, 3);
+	-- Stall sweep and the blocking timer: leases by expiry.
+	CREATE INDEX jobs_locked ON jobs (locked_until_ms) WHERE state = 2;
+	-- Counts and ClearLane.
+	CREATE INDEX jobs_lane_state ON jobs (lane, state);
+	-- Retention pruning.
+	CREATE INDEX jobs_finished ON jobs (state, finished_at_ms) WHERE state IN (4, 5);`,
+}
+
+// migrate brings the schema up to date. Each migration runs in its own
+// transaction together with its user_version bump, so a crash mid-way leaves
+// the file at a consistent version and the next Open resumes.
+func migrate(ctx context.Context, db *sql.DB) error {
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this engine knows (%d)", version, len(migrations))
+	}
+	for v := version; v < len(migrations); v++ {
+		if err := applyMigration(ctx, db, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, db *sql.DB, v int) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	// PRAGMA takes no bind parameters; v is an int we control.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return fmt.Errorf("migration %d: set version: %w", v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %d: commit: %w", v+1, err)
+	}
+	return nil
+}

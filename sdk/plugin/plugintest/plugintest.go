@@ -1,0 +1,48 @@
+// Package plugintest runs a plugin behind a real gRPC connection inside the
+// test process, so that conformance suites cover the wire mapping of every
+// call without starting a subprocess.
+package plugintest
+
+import (
+	"context"
+	"testing"
+
+	goplugin "github.com/hashicorp/go-plugin"
+
+	"github.com/claude-mem/claude-mem-server/sdk/plugin"
+)
+
+// Connect serves srv over an in-process gRPC connection, negotiates and
+// configures it as the host would, and returns the host-side Conn. The
+// connection is closed when the test ends.
+func Connect(t testing.TB, srv *plugin.Server, client *plugin.GRPCPlugin, cfg plugin.Config) *plugin.Conn {
+	t.Helper()
+	p := &plugin.GRPCPlugin{Impl: srv, NewClient: client.NewClient}
+	c, s := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{plugin.DispenseKey: p})
+	t.Cleanup(func() {
+		_ = c.Close()
+		s.Stop()
+	})
+	raw, err := c.Dispense(plugin.DispenseKey)
+	if err != nil {
+		t.Fatalf("plugintest: dispense: %v", err)
+	}
+	conn, ok := raw.(*plugin.Conn)
+	if !ok {
+		t.Fatalf("plugintest: dispensed %T, want *plugin.Conn", raw)
+	}
+	ctx := context.Background()
+	info, err := conn.Meta.Describe(ctx)
+	if err != nil {
+		t.Fatalf("plugintest: %v", err)
+	}
+	v, err := plugin.Negotiate(info, info.ProtocolVersions)
+	if err != nil {
+		t.Fatalf("plugintest: %v", err)
+	}
+	cfg.ProtocolVersion = v
+	if err := conn.Meta.Configure(ctx, cfg); err != nil {
+		t.Fatalf("plugintest: %v", err)
+	}
+	return conn
+}
