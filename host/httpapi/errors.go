@@ -82,6 +82,8 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 		WriteError(w, r, http.StatusBadRequest, CodeInvalidJSON, fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, err))
 	case errors.As(err, &typeErr):
 		WriteError(w, r, http.StatusBadRequest, CodeInvalidJSON, fmt.Sprintf("field %q must be %s, not %s", typeErr.Field, typeErr.Type, typeErr.Value))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		WriteError(w, r, http.StatusBadRequest, CodeInvalidJSON, "malformed JSON: the body ends before the JSON value does")
 	case errors.Is(err, io.EOF):
 		WriteError(w, r, http.StatusBadRequest, CodeInvalidJSON, "request body is empty; send a JSON object")
 	case strings.HasPrefix(err.Error(), "json: unknown field"):

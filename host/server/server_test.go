@@ -78,7 +78,7 @@ func getJSON(t *testing.T, url string, v any) int {
 	return resp.StatusCode
 }
 
-func TestInfoListsFivePlugins(t *testing.T) {
+func TestInfoListsRunningPlugins(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	var h httpapi.Health

@@ -14,6 +14,7 @@ import (
 
 	"github.com/claude-mem/claude-mem-server/host/hosttest"
 	"github.com/claude-mem/claude-mem-server/host/supervisor"
+	"github.com/claude-mem/claude-mem-server/plugins/queue-valkey/valkeytest"
 	"github.com/claude-mem/claude-mem-server/sdk/adapter"
 	"github.com/claude-mem/claude-mem-server/sdk/event"
 	"github.com/claude-mem/claude-mem-server/sdk/plugin"
@@ -46,6 +47,8 @@ func setup(t *testing.T) bundle {
 	t.Cleanup(sup.Stop)
 	return bundle{sup: sup, self: hosttest.Binary(t)}
 }
+
+func selfBinary(tb testing.TB) string { return hosttest.Binary(tb) }
 
 func bundledSpec(self string, kind plugin.Kind, name string) supervisor.Spec {
 	return supervisor.Spec{Kind: kind, Name: name, Path: self, Args: []string{"plugin", "serve", string(kind), name}}
@@ -114,12 +117,16 @@ func TestQueuePluginSurvivesKill9(t *testing.T) {
 	}
 }
 
-func TestAllBundledPluginsStart(t *testing.T) {
+func TestAllFiveBundledPluginsStart(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
+	valkey := valkeytest.Start(t)
+	vspec := bundledSpec(b.self, plugin.KindQueue, "queue-valkey")
+	vspec.Settings = map[string]string{"url": valkey.URL(), "prefix": "supervisortest"}
 	for _, spec := range []supervisor.Spec{
 		bundledSpec(b.self, plugin.KindQueue, "queue-sqlite"),
+		vspec,
 		bundledSpec(b.self, plugin.KindAuth, "auth-apikey"),
 		bundledSpec(b.self, plugin.KindAdapter, "adapter-claudecode"),
 		bundledSpec(b.self, plugin.KindAdapter, "adapter-generic"),
@@ -129,8 +136,8 @@ func TestAllBundledPluginsStart(t *testing.T) {
 		}
 	}
 	sts := b.sup.Statuses()
-	if len(sts) != 4 {
-		t.Fatalf("%d plugins, want 4", len(sts))
+	if len(sts) != 5 {
+		t.Fatalf("%d plugins, want 5", len(sts))
 	}
 	for _, st := range sts {
 		if st.State != supervisor.StateRunning || st.Protocol != 1 || st.PID <= 0 || st.Version == "" {

@@ -71,7 +71,7 @@ func TestReopenKeepsSchema(t *testing.T) {
 	for range 2 {
 		e = openTest(t, path, Options{})
 		var version int
-		if err := e.wdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		if err := e.conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 			t.Fatal(err)
 		}
 		if version != len(migrations) {
@@ -81,7 +81,7 @@ func TestReopenKeepsSchema(t *testing.T) {
 			t.Fatalf("Get after reopen: %v", err)
 		}
 		var mode string
-		if err := e.rdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		if err := e.conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 			t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 		}
 		e.Close()
@@ -89,7 +89,7 @@ func TestReopenKeepsSchema(t *testing.T) {
 
 	// A file from a newer engine is refused rather than misread.
 	e = openTest(t, path, Options{})
-	if _, err := e.wdb.ExecContext(ctx, "PRAGMA user_version = 99"); err != nil {
+	if _, err := e.conn.ExecContext(ctx, "PRAGMA user_version = 99"); err != nil {
 		t.Fatal(err)
 	}
 	e.Close()

@@ -19,7 +19,7 @@ func (e *Engine) Enqueue(ctx context.Context, jobs []queue.NewJob) ([]queue.Enqu
 	}
 	res := make([]queue.EnqueueResult, len(jobs))
 	err := e.do(ctx, func(t *txn) error {
-		ins := t.stmt(e.st.insert)
+		ins := t.st.insert
 		for i, j := range jobs {
 			r, err := ins.Exec(j.ID, j.Lane, j.Kind, j.Payload, j.MaxAttempts, int64(j.Backoff), t.now)
 			if err != nil {

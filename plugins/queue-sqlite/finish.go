@@ -16,7 +16,7 @@ func (e *Engine) Extend(ctx context.Context, id, token string, lock time.Duratio
 	var until int64
 	err := e.do(ctx, func(t *txn) error {
 		until = t.now + ceilMS(lock)
-		res, err := t.stmt(e.st.extend).Exec(until, id, token, t.now)
+		res, err := t.st.extend.Exec(until, id, token, t.now)
 		if err != nil {
 			return err
 		}
@@ -35,9 +35,9 @@ func (e *Engine) Extend(ctx context.Context, id, token string, lock time.Duratio
 
 // Complete finishes a leased job and frees its lane.
 func (e *Engine) Complete(ctx context.Context, id, token string) error {
-	err := e.do(ctx, func(t *txn) error {
+	err := e.submit(&op{ctx: ctx, complete: &completeArgs{id, token}, fn: func(t *txn) error {
 		var lane string
-		err := t.stmt(e.st.complete).QueryRow(t.now, id, token).Scan(&lane)
+		err := t.st.complete.QueryRow(t.now, id, token).Scan(&lane)
 		if isNoRows(err) {
 			return t.leaseError(id)
 		}
@@ -45,7 +45,7 @@ func (e *Engine) Complete(ctx context.Context, id, token string) error {
 			return err
 		}
 		return t.promote(lane)
-	})
+	}})
 	if err != nil {
 		return fmt.Errorf("queue-sqlite: complete %q: %w", id, err)
 	}
@@ -63,7 +63,7 @@ func (e *Engine) Fail(ctx context.Context, id, token string, f queue.Failure) (q
 			lane                  string
 			attempts, maxAttempts int
 		)
-		err := t.stmt(e.st.leased).QueryRow(t.now, id, token).Scan(&seq, &lane, &attempts, &maxAttempts, &backoff)
+		err := t.st.leased.QueryRow(t.now, id, token).Scan(&seq, &lane, &attempts, &maxAttempts, &backoff)
 		if isNoRows(err) {
 			return t.leaseError(id)
 		}
@@ -73,7 +73,7 @@ func (e *Engine) Fail(ctx context.Context, id, token string, f queue.Failure) (q
 		attempts++
 		if f.Retryable && attempts < maxAttempts {
 			at := t.now + ceilMS(queue.RetryDelay(time.Duration(backoff), attempts))
-			if _, err := t.stmt(e.st.delay).Exec(attempts, at, f.Reason, seq); err != nil {
+			if _, err := t.st.delay.Exec(attempts, at, f.Reason, seq); err != nil {
 				return err
 			}
 			// Blocked reservers re-arm their timers for the new due time.
@@ -81,7 +81,7 @@ func (e *Engine) Fail(ctx context.Context, id, token string, f queue.Failure) (q
 			res = queue.FailResult{State: queue.StateDelayed, AvailableAt: time.UnixMilli(at)}
 			return nil
 		}
-		if _, err := t.stmt(e.st.fail).Exec(attempts, t.now, f.Reason, seq); err != nil {
+		if _, err := t.st.fail.Exec(attempts, t.now, f.Reason, seq); err != nil {
 			return err
 		}
 		res = queue.FailResult{State: queue.StateFailed}

@@ -2,6 +2,8 @@ package queuesqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/claude-mem/claude-mem-server/sdk/queue"
@@ -9,71 +11,65 @@ import (
 
 // Get returns one job.
 func (e *Engine) Get(ctx context.Context, id string) (queue.Job, error) {
-	if err := e.read(ctx); err != nil {
-		return queue.Job{}, fmt.Errorf("queue-sqlite: get %q: %w", id, err)
-	}
-	j, err := scanJob(e.rdb.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`, id))
-	if isNoRows(err) {
-		return queue.Job{}, fmt.Errorf("queue-sqlite: get %q: %w", id, queue.ErrNotFound)
-	}
+	var j queue.Job
+	err := e.do(ctx, func(t *txn) error {
+		var err error
+		j, err = scanJob(t.st.get.QueryRow(id))
+		if isNoRows(err) {
+			return queue.ErrNotFound
+		}
+		return err
+	})
 	if err != nil {
 		return queue.Job{}, fmt.Errorf("queue-sqlite: get %q: %w", id, err)
 	}
 	return j, nil
 }
 
-// Counts counts the jobs of lane per state, or of every lane for "".
+// Counts counts the jobs of lane per state, or of every lane for "". The
+// total count scans the table; it is meant for dashboards, not hot paths.
 func (e *Engine) Counts(ctx context.Context, lane string) (queue.Counts, error) {
-	if err := e.read(ctx); err != nil {
-		return queue.Counts{}, fmt.Errorf("queue-sqlite: counts: %w", err)
-	}
-	q, args := `SELECT state, COUNT(*) FROM jobs GROUP BY state`, []any(nil)
-	if lane != "" {
-		q, args = `SELECT state, COUNT(*) FROM jobs WHERE lane = ? GROUP BY state`, []any{lane}
-	}
-	rows, err := e.rdb.QueryContext(ctx, q, args...)
+	var c queue.Counts
+	err := e.do(ctx, func(t *txn) error {
+		c = queue.Counts{}
+		var (
+			rows *sql.Rows
+			err  error
+		)
+		if lane == "" {
+			rows, err = t.st.countsAll.Query()
+		} else {
+			rows, err = t.st.countsLane.Query(lane)
+		}
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var state int
+			var n int64
+			if err := rows.Scan(&state, &n); err != nil {
+				return err
+			}
+			switch queue.State(state) {
+			case queue.StateWaiting:
+				c.Waiting = n
+			case queue.StateActive:
+				c.Active = n
+			case queue.StateDelayed:
+				c.Delayed = n
+			case queue.StateCompleted:
+				c.Completed = n
+			case queue.StateFailed:
+				c.Failed = n
+			}
+		}
+		return errors.Join(rows.Err(), rows.Close())
+	})
 	if err != nil {
 		return queue.Counts{}, fmt.Errorf("queue-sqlite: counts: %w", err)
 	}
-	defer rows.Close()
-	var c queue.Counts
-	for rows.Next() {
-		var state int
-		var n int64
-		if err := rows.Scan(&state, &n); err != nil {
-			return queue.Counts{}, fmt.Errorf("queue-sqlite: counts: %w", err)
-		}
-		switch queue.State(state) {
-		case queue.StateWaiting:
-			c.Waiting = n
-		case queue.StateActive:
-			c.Active = n
-		case queue.StateDelayed:
-			c.Delayed = n
-		case queue.StateCompleted:
-			c.Completed = n
-		case queue.StateFailed:
-			c.Failed = n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return queue.Counts{}, fmt.Errorf("queue-sqlite: counts: %w", err)
-	}
 	return c, nil
-}
-
-// read prepares a read: it refuses a closed engine and, when a lease may
-// have expired, runs the stall sweep first so that readers see stalled jobs
-// as waiting (or failed) rather than as active.
-func (e *Engine) read(ctx context.Context) error {
-	if e.isClosed() {
-		return queue.ErrClosed
-	}
-	if e.nowMS() >= e.nextStall.Load() {
-		// An empty call: every write transaction starts with the sweep.
-		return e.do(ctx, func(*txn) error { return nil })
-	}
-	return nil
 }
 
 // Retry puts a failed job back to waiting with its attempts reset. The job
@@ -81,7 +77,7 @@ func (e *Engine) read(ctx context.Context) error {
 func (e *Engine) Retry(ctx context.Context, id string) error {
 	err := e.do(ctx, func(t *txn) error {
 		var seq int64
-		j, err := scanJob(t.tx.QueryRow(`SELECT seq, `+jobColumns+` FROM jobs WHERE id = ?`, id), &seq)
+		j, err := scanJob(t.queryRow(`SELECT seq, `+jobColumns+` FROM jobs WHERE id = ?`, id), &seq)
 		if isNoRows(err) {
 			return queue.ErrNotFound
 		}
@@ -93,12 +89,12 @@ func (e *Engine) Retry(ctx context.Context, id string) error {
 		}
 		// Delete and re-insert to take a new seq: the lane's FIFO order and
 		// head rule then hold without special cases.
-		if _, err := t.tx.Exec(`DELETE FROM jobs WHERE seq = ?`, seq); err != nil {
+		if _, err := t.exec(`DELETE FROM jobs WHERE seq = ?`, seq); err != nil {
 			return err
 		}
-		_, err = t.tx.Exec(`INSERT INTO jobs (id, lane, kind, payload, state, head, attempts, max_attempts, backoff_ns,
+		_, err = t.exec(`INSERT INTO jobs (id, lane, kind, payload, state, head, attempts, max_attempts, backoff_ns,
 				available_at_ms, last_error, created_at_ms)
-			VALUES (?1, ?2, ?3, ?4, 1, NOT EXISTS (SELECT 1 FROM jobs WHERE lane = ?2 AND state IN (1, 2, 3)), 0, ?5, ?6,
+			VALUES (?1, ?2, ?3, ?4, 1, NOT `+laneHasUnfinished+`, 0, ?5, ?6,
 				?7, ?8, ?9)`,
 			j.ID, j.Lane, j.Kind, j.Payload, j.MaxAttempts, int64(j.Backoff), t.now, j.LastError, j.CreatedAt.UnixMilli())
 		if err != nil {
@@ -122,7 +118,7 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 			state, head int
 			lane        string
 		)
-		err := t.tx.QueryRow(`SELECT seq, state, head, lane FROM jobs WHERE id = ?`, id).Scan(&seq, &state, &head, &lane)
+		err := t.queryRow(`SELECT seq, state, head, lane FROM jobs WHERE id = ?`, id).Scan(&seq, &state, &head, &lane)
 		if isNoRows(err) {
 			return queue.ErrNotFound
 		}
@@ -132,7 +128,7 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 		if queue.State(state) == queue.StateActive {
 			return fmt.Errorf("%w: job is active", queue.ErrInvalidState)
 		}
-		if _, err := t.tx.Exec(`DELETE FROM jobs WHERE seq = ?`, seq); err != nil {
+		if _, err := t.exec(`DELETE FROM jobs WHERE seq = ?`, seq); err != nil {
 			return err
 		}
 		if head == 1 {
@@ -150,7 +146,7 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 func (e *Engine) ClearLane(ctx context.Context, lane string) (int, error) {
 	var n int64
 	err := e.do(ctx, func(t *txn) error {
-		res, err := t.tx.Exec(`DELETE FROM jobs WHERE lane = ? AND state IN (1, 3, 4, 5)`, lane)
+		res, err := t.exec(`DELETE FROM jobs WHERE lane = ? AND state IN (1, 3, 4, 5)`, lane)
 		if err != nil {
 			return err
 		}

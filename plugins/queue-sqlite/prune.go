@@ -32,8 +32,8 @@ func (e *Engine) Prune(ctx context.Context) (int, error) {
 			var n int64
 			err := e.do(ctx, func(t *txn) error {
 				cutoff := t.now - r.retention.Milliseconds()
-				res, err := t.tx.Exec(`DELETE FROM jobs WHERE seq IN (
-					SELECT seq FROM jobs WHERE state IN (4, 5) AND state = ? AND finished_at_ms < ? LIMIT ?)`,
+				res, err := t.exec(`DELETE FROM jobs WHERE seq IN (
+					SELECT seq FROM jobs WHERE finished_at_ms < ?2 AND state = ?1 LIMIT ?3)`,
 					int(r.state), cutoff, pruneChunk)
 				if err != nil {
 					return err

@@ -1,11 +1,13 @@
 package queuesqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/claude-mem/claude-mem-server/sdk/queue"
@@ -70,45 +72,44 @@ func (e *Engine) Reserve(ctx context.Context, req queue.ReserveRequest) ([]queue
 // reserve leases ready lane heads. When there are none it reports the next
 // time something may become ready (math.MaxInt64 for never, until woken).
 func (t *txn) reserve(limit int, lock time.Duration, worker string) ([]queue.Lease, int64, error) {
-	rows, err := t.stmt(t.e.st.ready).Query(t.now, limit)
-	if err != nil {
-		return nil, 0, err
-	}
-	var (
-		seqs []int64
-		jobs []queue.Job
-	)
-	for rows.Next() {
-		var seq int64
-		j, err := scanJob(rows, &seq)
-		if err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		seqs = append(seqs, seq)
-		jobs = append(jobs, j)
-	}
-	if err := errors.Join(rows.Close(), rows.Err()); err != nil {
-		return nil, 0, err
-	}
-	if len(jobs) == 0 {
-		next, err := t.nextDue()
-		return nil, next, err
-	}
-
-	tokens, err := newTokens(len(jobs))
+	prefix, err := newToken()
 	if err != nil {
 		return nil, 0, err
 	}
 	until := t.now + ceilMS(lock)
-	lease := t.stmt(t.e.st.lease)
-	out := make([]queue.Lease, len(jobs))
-	for i, j := range jobs {
-		if _, err := lease.Exec(tokens[i], worker, until, seqs[i]); err != nil {
+	rows, err := t.st.reserve.Query(prefix, worker, until, t.now, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	type leased struct {
+		seq   int64
+		lease queue.Lease
+	}
+	var got []leased
+	for rows.Next() {
+		var l leased
+		j, err := scanJob(rows, &l.seq, &l.lease.Token)
+		if err != nil {
+			rows.Close()
 			return nil, 0, err
 		}
-		j.State = queue.StateActive
-		out[i] = queue.Lease{Job: j, Token: tokens[i], LockedUntil: time.UnixMilli(until)}
+		l.lease.Job, l.lease.LockedUntil = j, time.UnixMilli(until)
+		got = append(got, l)
+	}
+	if err := errors.Join(rows.Close(), rows.Err()); err != nil {
+		return nil, 0, err
+	}
+	if len(got) == 0 {
+		next, err := t.nextDue()
+		return nil, next, err
+	}
+	// Oldest due first, as selected; RETURNING does not keep that order.
+	slices.SortFunc(got, func(a, b leased) int {
+		return cmp.Or(a.lease.Job.AvailableAt.Compare(b.lease.Job.AvailableAt), cmp.Compare(a.seq, b.seq))
+	})
+	out := make([]queue.Lease, len(got))
+	for i, l := range got {
+		out[i] = l.lease
 	}
 	t.stall = min(t.stall, until)
 	return out, 0, nil
@@ -118,10 +119,10 @@ func (t *txn) reserve(limit int, lock time.Duration, worker string) ([]queue.Lea
 // lease expiry.
 func (t *txn) nextDue() (int64, error) {
 	var ready, lock sql.NullInt64
-	if err := t.stmt(t.e.st.nextReady).QueryRow().Scan(&ready); err != nil {
+	if err := t.st.nextReady.QueryRow().Scan(&ready); err != nil {
 		return 0, err
 	}
-	if err := t.stmt(t.e.st.minLock).QueryRow().Scan(&lock); err != nil {
+	if err := t.st.minLock.QueryRow().Scan(&lock); err != nil {
 		return 0, err
 	}
 	next := int64(math.MaxInt64)

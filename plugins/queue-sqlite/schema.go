@@ -11,15 +11,24 @@ import (
 var migrations = []string{
 	// 1: the jobs table.
 	//
-	// seq orders jobs for FIFO within a lane. AUTOINCREMENT keeps seq
-	// monotonic even after the newest row is deleted, which Retry relies on
-	// (it re-inserts a job at the back of its lane).
+	// seq orders jobs for FIFO within a lane. A new row gets a seq above
+	// every existing row (rowid allocation: max + 1), which is all FIFO and
+	// Retry (it re-inserts a job at the back of its lane) need. No
+	// AUTOINCREMENT: it would rewrite sqlite_sequence on every enqueue.
 	//
 	// head = 1 marks the unfinished job with the lowest seq in its lane: the
 	// only job of the lane that may be reserved. The invariant is kept by
 	// every statement that creates, finishes or removes an unfinished job.
+	//
+	// finished_at_ms is NULL exactly while a job is unfinished (waiting,
+	// active, delayed), and locked_until_ms is set exactly while it is
+	// active. The partial indexes key on those columns rather than on state
+	// because SQLite rewrites an index entry whenever a column of its key or
+	// WHERE clause is assigned: this way Reserve, the hottest update, leaves
+	// jobs_unfinished and jobs_finished alone. Every index page a commit
+	// touches is a WAL frame written.
 	`CREATE TABLE jobs (
-		seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+		seq             INTEGER PRIMARY KEY,
 		id              TEXT    NOT NULL UNIQUE,
 		lane            TEXT    NOT NULL,
 		kind            TEXT    NOT NULL,
@@ -40,19 +49,19 @@ var migrations = []string{
 	-- Reserve: ready lane heads in due order.
 	CREATE INDEX jobs_ready ON jobs (available_at_ms, seq) WHERE head = 1 AND state IN (1, 3);
 	-- Head maintenance: the unfinished jobs of a lane in FIFO order.
-	CREATE INDEX jobs_unfinished ON jobs (lane, seq) WHERE state IN (1, 2, 3);
+	CREATE INDEX jobs_unfinished ON jobs (lane, seq) WHERE finished_at_ms IS NULL;
 	-- Stall sweep and the blocking timer: leases by expiry.
-	CREATE INDEX jobs_locked ON jobs (locked_until_ms) WHERE state = 2;
+	CREATE INDEX jobs_locked ON jobs (locked_until_ms) WHERE locked_until_ms IS NOT NULL;
 	-- Counts and ClearLane.
-	CREATE INDEX jobs_lane_state ON jobs (lane, state);
+	CREATE INDEX jobs_lane ON jobs (lane);
 	-- Retention pruning.
-	CREATE INDEX jobs_finished ON jobs (state, finished_at_ms) WHERE state IN (4, 5);`,
+	CREATE INDEX jobs_finished ON jobs (finished_at_ms) WHERE finished_at_ms IS NOT NULL;`,
 }
 
 // migrate brings the schema up to date. Each migration runs in its own
 // transaction together with its user_version bump, so a crash mid-way leaves
 // the file at a consistent version and the next Open resumes.
-func migrate(ctx context.Context, db *sql.DB) error {
+func migrate(ctx context.Context, db *sql.Conn) error {
 	var version int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
@@ -68,7 +77,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, v int) error {
+func applyMigration(ctx context.Context, db *sql.Conn, v int) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %d: %w", v+1, err)

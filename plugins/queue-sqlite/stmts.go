@@ -15,26 +15,35 @@ import (
 //	1 waiting, 2 active, 3 delayed, 4 completed, 5 failed
 //
 // The SQL below spells them as literals so that SQLite can match the partial
-// indexes of schema.go, whose WHERE clauses must appear verbatim in a query.
+// indexes of schema.go, whose WHERE clauses must appear in a query. Lane
+// lookups name jobs_unfinished with INDEXED BY: without statistics the
+// planner would pick jobs_lane and walk the lane's whole history. INDEXED BY
+// also turns a query that cannot use the index into a prepare error.
 
 const jobColumns = `id, lane, kind, payload, state, attempts, max_attempts, backoff_ns,
 	created_at_ms, available_at_ms, finished_at_ms, last_error`
 
-// SQL of the write path. Each is prepared once on the write connection.
+// laneHasUnfinished is true when lane ?2 has a waiting, active or delayed job.
+const laneHasUnfinished = `EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_unfinished WHERE lane = ?2 AND finished_at_ms IS NULL)`
+
+// The SQL of every call, prepared once on the connection.
 const (
 	sqlInsert = `INSERT INTO jobs (id, lane, kind, payload, state, head, max_attempts, backoff_ns, available_at_ms, created_at_ms)
-		VALUES (?1, ?2, ?3, ?4, 1, NOT EXISTS (SELECT 1 FROM jobs WHERE lane = ?2 AND state IN (1, 2, 3)), ?5, ?6, ?7, ?7)
+		VALUES (?1, ?2, ?3, ?4, 1, NOT ` + laneHasUnfinished + `, ?5, ?6, ?7, ?7)
 		ON CONFLICT (id) DO NOTHING`
 
-	sqlReady = `SELECT seq, ` + jobColumns + ` FROM jobs
-		WHERE head = 1 AND state IN (1, 3) AND available_at_ms <= ?1
-		ORDER BY available_at_ms, seq LIMIT ?2`
-
-	sqlLease = `UPDATE jobs SET state = 2, token = ?1, worker = ?2, locked_until_ms = ?3 WHERE seq = ?4`
+	// sqlReserve leases the due lane heads in one statement. Tokens are a
+	// random per-call prefix plus the row's seq: unique, and unguessable to
+	// anyone but the caller. RETURNING order is unspecified; the caller sorts.
+	sqlReserve = `UPDATE jobs SET state = 2, token = ?1 || '.' || seq, worker = ?2, locked_until_ms = ?3
+		WHERE seq IN (
+			SELECT seq FROM jobs WHERE head = 1 AND state IN (1, 3) AND available_at_ms <= ?4
+			ORDER BY available_at_ms, seq LIMIT ?5)
+		RETURNING seq, token, ` + jobColumns
 
 	sqlNextReady = `SELECT MIN(available_at_ms) FROM jobs WHERE head = 1 AND state IN (1, 3)`
 
-	sqlMinLock = `SELECT MIN(locked_until_ms) FROM jobs WHERE state = 2`
+	sqlMinLock = `SELECT MIN(locked_until_ms) FROM jobs WHERE locked_until_ms IS NOT NULL`
 
 	// sqlStall requeues expired leases. SET expressions see the old row, so
 	// attempts + 1 is the count including this stall.
@@ -47,17 +56,30 @@ const (
 			last_error      = ?2,
 			token           = NULL,
 			locked_until_ms = NULL
-		WHERE state = 2 AND locked_until_ms <= ?1
+		WHERE locked_until_ms <= ?1 AND state = 2
 		RETURNING lane, state`
 
-	// sqlPromote marks the lowest-seq unfinished job of a lane as its head;
-	// a no-op when that job already is the head.
+	// sqlPromote marks the lowest-seq unfinished job of each lane in the
+	// JSON array ?1 as its head; a no-op for a lane whose first job already
+	// is the head.
 	sqlPromote = `UPDATE jobs SET head = 1
-		WHERE seq = (SELECT seq FROM jobs WHERE lane = ?1 AND state IN (1, 2, 3) ORDER BY seq LIMIT 1) AND head = 0`
+		WHERE head = 0 AND seq IN (
+			SELECT (SELECT seq FROM jobs INDEXED BY jobs_unfinished
+				WHERE lane = l.value AND finished_at_ms IS NULL ORDER BY seq LIMIT 1)
+			FROM json_each(?1) AS l)`
 
-	sqlComplete = `UPDATE jobs SET state = 4, head = 0, token = NULL, locked_until_ms = NULL, finished_at_ms = ?1
+	// The token stays on a completed job: the bulk form reports it to tell
+	// apart two calls for the same job.
+	sqlComplete = `UPDATE jobs SET state = 4, head = 0, locked_until_ms = NULL, finished_at_ms = ?1
 		WHERE id = ?2 AND token = ?3 AND state = 2 AND locked_until_ms > ?1
 		RETURNING lane`
+
+	// sqlCompleteMany completes the [id, token] pairs of the JSON array ?2
+	// that hold a live lease.
+	sqlCompleteMany = `UPDATE jobs SET state = 4, head = 0, locked_until_ms = NULL, finished_at_ms = ?1
+		FROM (SELECT value ->> 0 AS cid, value ->> 1 AS ctoken FROM json_each(?2)) AS c
+		WHERE jobs.id = c.cid AND jobs.token = c.ctoken AND jobs.state = 2 AND jobs.locked_until_ms > ?1
+		RETURNING id, token, lane`
 
 	sqlLeased = `SELECT seq, lane, attempts, max_attempts, backoff_ns FROM jobs
 		WHERE id = ?2 AND token = ?3 AND state = 2 AND locked_until_ms > ?1`
@@ -72,24 +94,32 @@ const (
 		WHERE id = ?2 AND token = ?3 AND state = 2 AND locked_until_ms > ?4`
 
 	sqlStateOf = `SELECT state FROM jobs WHERE id = ?1`
+
+	sqlGet = `SELECT ` + jobColumns + ` FROM jobs WHERE id = ?1`
+
+	sqlCountsAll = `SELECT state, COUNT(*) FROM jobs GROUP BY state`
+
+	sqlCountsLane = `SELECT state, COUNT(*) FROM jobs WHERE lane = ?1 GROUP BY state`
 )
 
-// stmts holds the prepared write statements.
+// stmts holds the prepared statements.
 type stmts struct {
-	insert, ready, lease, nextReady, minLock, stall, promote,
-	complete, leased, delay, fail, extend, stateOf *sql.Stmt
+	insert, reserve, nextReady, minLock, stall, promote,
+	complete, completeMany, leased, delay, fail, extend, stateOf,
+	get, countsAll, countsLane *sql.Stmt
 }
 
-func prepare(ctx context.Context, db *sql.DB) (stmts, error) {
+func prepare(ctx context.Context, db *sql.Conn) (stmts, error) {
 	var s stmts
 	for _, p := range []struct {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&s.insert, sqlInsert}, {&s.ready, sqlReady}, {&s.lease, sqlLease},
+		{&s.insert, sqlInsert}, {&s.reserve, sqlReserve}, {&s.completeMany, sqlCompleteMany},
 		{&s.nextReady, sqlNextReady}, {&s.minLock, sqlMinLock}, {&s.stall, sqlStall},
 		{&s.promote, sqlPromote}, {&s.complete, sqlComplete}, {&s.leased, sqlLeased},
 		{&s.delay, sqlDelay}, {&s.fail, sqlFail}, {&s.extend, sqlExtend}, {&s.stateOf, sqlStateOf},
+		{&s.get, sqlGet}, {&s.countsAll, sqlCountsAll}, {&s.countsLane, sqlCountsLane},
 	} {
 		st, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -103,8 +133,9 @@ func prepare(ctx context.Context, db *sql.DB) (stmts, error) {
 
 func (s *stmts) close() {
 	for _, st := range []*sql.Stmt{
-		s.insert, s.ready, s.lease, s.nextReady, s.minLock, s.stall, s.promote,
+		s.insert, s.reserve, s.completeMany, s.nextReady, s.minLock, s.stall, s.promote,
 		s.complete, s.leased, s.delay, s.fail, s.extend, s.stateOf,
+		s.get, s.countsAll, s.countsLane,
 	} {
 		if st != nil {
 			st.Close()

@@ -3,6 +3,7 @@ package queuesqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"math"
 
@@ -16,21 +17,25 @@ const maxGroup = 256
 // stallReason is the LastError of a job whose lease expired.
 const stallReason = "stalled: the lease expired before the job was completed, failed or extended"
 
-// op is one engine call waiting for the writer.
+// op is one engine call queued for a transaction.
 type op struct {
 	ctx  context.Context
 	fn   func(t *txn) error
 	done chan error
+	// complete, when set, marks a Complete call that may run together with
+	// the other Complete calls of its group in one statement.
+	complete *completeArgs
 }
+
+type completeArgs struct{ id, token string }
 
 // txn is the state one group transaction shares between its calls.
 type txn struct {
 	e     *Engine
-	tx    *sql.Tx
+	st    *stmts
 	now   int64 // Unix ms, one clock reading for the whole group
 	woke  bool  // the commit may make a job ready: wake blocked reservers
 	stall int64 // nextStall to publish after commit
-	cache map[*sql.Stmt]*sql.Stmt
 }
 
 // bg is the context of statements inside a group: a caller that gives up
@@ -38,73 +43,61 @@ type txn struct {
 // checked for cancellation before their work starts instead.
 var bg = context.Background()
 
-// stmt returns s bound to the transaction.
-func (t *txn) stmt(s *sql.Stmt) *sql.Stmt {
-	if ts, ok := t.cache[s]; ok {
-		return ts
-	}
-	ts := t.tx.StmtContext(bg, s)
-	t.cache[s] = ts
-	return ts
+// exec and queryRow run ad-hoc SQL on the connection.
+func (t *txn) exec(q string, args ...any) (sql.Result, error) {
+	return t.e.conn.ExecContext(bg, q, args...)
+}
+
+func (t *txn) queryRow(q string, args ...any) *sql.Row {
+	return t.e.conn.QueryRowContext(bg, q, args...)
 }
 
 // do runs fn in a write transaction, possibly shared with other calls, and
-// returns fn's error. Once submitted, fn runs unless ctx is done before the
-// writer reaches it; do then waits for the outcome even if ctx ends, so that a
-// committed lease is never dropped on the floor.
+// returns fn's error.
+//
+// Group commit without a dedicated goroutine: the first caller to find no
+// transaction running becomes the leader and runs, in its own goroutine, its
+// call together with every call queued meanwhile, until the queue is empty.
+// The others wait for their result. A lone caller thus pays no goroutine
+// hand-off, and concurrent callers share commits.
+//
+// Once queued, fn runs unless ctx is done before its group starts; do then
+// waits for the outcome even if ctx ends, so that a committed lease is never
+// dropped on the floor.
 func (e *Engine) do(ctx context.Context, fn func(t *txn) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if e.isClosed() {
-		return queue.ErrClosed
-	}
-	o := &op{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	select {
-	case e.ops <- o:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-e.closing:
-		return queue.ErrClosed
-	}
-	select {
-	case err := <-o.done:
-		return err
-	case <-e.writerDone:
-		// The writer may have answered just before it exited.
-		select {
-		case err := <-o.done:
-			return err
-		default:
-			return queue.ErrClosed
-		}
-	}
+	return e.submit(&op{ctx: ctx, fn: fn})
 }
 
-// writer is the only user of the write connection. It takes the calls that
-// queued up while the previous transaction ran and commits them together.
-func (e *Engine) writer() {
-	defer close(e.writerDone)
-	batch := make([]*op, 0, maxGroup)
-	for {
-		select {
-		case <-e.closing:
-			return
-		case o := <-e.ops:
-			batch = append(batch[:0], o)
-		fill:
-			for len(batch) < maxGroup {
-				select {
-				case o := <-e.ops:
-					batch = append(batch, o)
-				default:
-					break fill
-				}
-			}
-			e.runGroup(batch)
-			clear(batch) // drop references to finished calls
-		}
+// submit queues o and returns its outcome; see do.
+func (e *Engine) submit(o *op) error {
+	if err := o.ctx.Err(); err != nil {
+		return err
 	}
+	o.done = make(chan error, 1)
+	e.qmu.Lock()
+	if e.closed {
+		e.qmu.Unlock()
+		return queue.ErrClosed
+	}
+	e.pending = append(e.pending, o)
+	if e.leading {
+		e.qmu.Unlock()
+		return <-o.done
+	}
+	e.leading = true
+	for len(e.pending) > 0 {
+		n := min(len(e.pending), maxGroup)
+		group := make([]*op, n)
+		copy(group, e.pending)
+		e.pending = append(e.pending[:0], e.pending[n:]...)
+		e.qmu.Unlock()
+		e.runGroup(group)
+		e.qmu.Lock()
+	}
+	e.leading = false
+	e.idle.Broadcast()
+	e.qmu.Unlock()
+	return <-o.done
 }
 
 func (e *Engine) runGroup(ops []*op) {
@@ -141,25 +134,36 @@ func (e *Engine) runGroup(ops []*op) {
 // invalid state) belongs to its call only: the call's function returns it
 // before writing anything. Any other error aborts the transaction.
 func (e *Engine) runTx(ops []*op) ([]error, error) {
-	tx, err := e.wdb.BeginTx(bg, nil)
-	if err != nil {
+	// BEGIN and COMMIT as statements on the pinned connection rather than
+	// sql.Tx, which would start a goroutine per transaction.
+	if _, err := e.conn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
 		return nil, err
 	}
-	t := &txn{e: e, tx: tx, now: e.nowMS(), stall: e.nextStall.Load(), cache: make(map[*sql.Stmt]*sql.Stmt, 4)}
+	rollback := func() { _, _ = e.conn.ExecContext(bg, "ROLLBACK") }
+	t := &txn{e: e, st: &e.st, now: e.nowMS(), stall: e.nextStall.Load()}
 	if err := t.sweep(); err != nil {
-		tx.Rollback()
+		rollback()
 		return nil, err
 	}
 	errs := make([]error, len(ops))
+	handled, err := t.completeMany(ops, errs)
+	if err != nil {
+		rollback()
+		return nil, err
+	}
 	for i, o := range ops {
+		if handled[i] {
+			continue
+		}
 		err := o.fn(t)
 		if err != nil && !isDomain(err) {
-			tx.Rollback()
+			rollback()
 			return nil, err
 		}
 		errs[i] = err
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := e.conn.ExecContext(bg, "COMMIT"); err != nil {
+		rollback()
 		return nil, err
 	}
 	e.nextStall.Store(t.stall)
@@ -181,7 +185,7 @@ func (t *txn) sweep() error {
 	if t.now < t.stall {
 		return nil
 	}
-	rows, err := t.stmt(t.e.st.stall).Query(t.now, stallReason)
+	rows, err := t.st.stall.Query(t.now, stallReason)
 	if err != nil {
 		return err
 	}
@@ -205,16 +209,14 @@ func (t *txn) sweep() error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, lane := range failedLanes {
-		if err := t.promote(lane); err != nil {
-			return err
-		}
+	if err := t.promote(failedLanes...); err != nil {
+		return err
 	}
 	if n > 0 {
 		t.woke = true
 	}
 	var minLock sql.NullInt64
-	if err := t.stmt(t.e.st.minLock).QueryRow().Scan(&minLock); err != nil {
+	if err := t.st.minLock.QueryRow().Scan(&minLock); err != nil {
 		return err
 	}
 	t.stall = math.MaxInt64
@@ -224,10 +226,17 @@ func (t *txn) sweep() error {
 	return nil
 }
 
-// promote makes the first unfinished job of lane its head, after the head
-// finished or was removed.
-func (t *txn) promote(lane string) error {
-	res, err := t.stmt(t.e.st.promote).Exec(lane)
+// promote makes the first unfinished job of each lane its head, after the
+// head finished or was removed.
+func (t *txn) promote(lanes ...string) error {
+	if len(lanes) == 0 {
+		return nil
+	}
+	arg, err := json.Marshal(lanes)
+	if err != nil {
+		return err
+	}
+	res, err := t.st.promote.Exec(string(arg))
 	if err != nil {
 		return err
 	}
@@ -240,7 +249,7 @@ func (t *txn) promote(lane string) error {
 // leaseError explains why a call with id and a token matched no lease.
 func (t *txn) leaseError(id string) error {
 	var state int
-	err := t.stmt(t.e.st.stateOf).QueryRow(id).Scan(&state)
+	err := t.st.stateOf.QueryRow(id).Scan(&state)
 	switch {
 	case isNoRows(err):
 		return queue.ErrNotFound
@@ -249,4 +258,59 @@ func (t *txn) leaseError(id string) error {
 	default:
 		return queue.ErrLeaseLost
 	}
+}
+
+// completeMany runs the Complete calls of a group, when there are several,
+// as one statement, and reports which calls it handled. Calls in one group
+// were made concurrently, so running them ahead of the group's other calls
+// is a valid order.
+func (t *txn) completeMany(ops []*op, errs []error) ([]bool, error) {
+	handled := make([]bool, len(ops))
+	var pairs [][2]string
+	for _, o := range ops {
+		if o.complete != nil {
+			pairs = append(pairs, [2]string{o.complete.id, o.complete.token})
+		}
+	}
+	if len(pairs) < 2 {
+		return handled, nil
+	}
+	arg, err := json.Marshal(pairs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.st.completeMany.Query(t.now, string(arg))
+	if err != nil {
+		return nil, err
+	}
+	done := map[completeArgs]bool{}
+	var lanes []string
+	for rows.Next() {
+		var c completeArgs
+		var lane string
+		if err := rows.Scan(&c.id, &c.token, &lane); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		done[c] = true
+		lanes = append(lanes, lane)
+	}
+	if err := errors.Join(rows.Close(), rows.Err()); err != nil {
+		return nil, err
+	}
+	for i, o := range ops {
+		if o.complete == nil {
+			continue
+		}
+		handled[i] = true
+		if done[*o.complete] {
+			// A second call with the same lease finds it gone.
+			delete(done, *o.complete)
+			continue
+		}
+		if errs[i] = t.leaseError(o.complete.id); !isDomain(errs[i]) {
+			return nil, errs[i]
+		}
+	}
+	return handled, t.promote(lanes...)
 }

@@ -36,11 +36,16 @@
 // waiting; Reserve pops lanes from ready, so two hosts can never take two
 // jobs of one lane. A job that fails with a retry keeps heading its lane while
 // delayed. Scripts take the time from the server (TIME), so hosts with skewed
-// clocks agree on lock expiry and retry times, and every mutating script first
-// sweeps expired locks (an O(log n) range query on active when none expired):
-// a stalled job goes back to waiting with its attempt counted, or fails once
-// its attempts are used up. Finished jobs are pruned by age, a few per
-// Complete or Fail, so retention needs no background task.
+// clocks agree on lock expiry and retry times. Every script but Enqueue
+// (Get and Counts included) first sweeps: due retries become waiting, and
+// expired locks are recovered, so a stalled job goes back to waiting with its
+// attempt counted, or fails once its attempts are used up. When nothing is
+// due that costs two O(log n) range queries, and stalled jobs are found
+// without a separate checker. Finished jobs are pruned by age, a few per
+// Complete or Fail, so retention needs no background task. At maxmemory the
+// server refuses Enqueue whole (scripts carry a shebang, so the memory check
+// happens before any write); every other operation keeps working, so work
+// in flight can finish and lanes can be cleared.
 //
 // # Blocking reserve
 //
@@ -52,18 +57,21 @@
 // every blocked Reserve on every host at once. A Redis list popped with BLPOP
 // would wake only one waiter on one host, and go-redis rounds blocking
 // timeouts to whole seconds; pub/sub has neither problem and costs one
-// connection per Engine. Messages sent while a subscription is down are
-// lost, so when it (re)subscribes the goroutine wakes every waiter to look
-// again, and while it is down waiters re-check every 500 ms instead of
-// sleeping. The in-process channel is taken before the reserve script runs,
+// connection per Engine. Local calls wake local waiters through the same
+// channel (a sub-millisecond detour), so each change wakes each waiter once,
+// and only when a lane really became ready. Messages sent while a
+// subscription is down are lost, so when it (re)subscribes the goroutine
+// wakes every waiter to look again; while it is down, local calls wake local
+// waiters directly and waiters re-check every 500 ms instead of sleeping.
+// The in-process channel is taken before the reserve script runs,
 // so a wake-up between the script and the wait is never lost.
 //
 // # Durability
 //
 // Acknowledged writes survive kill -9 of the server only if it runs with
 // appendonly yes and appendfsync always; with everysec up to a second can
-// be lost. Open insists on maxmemory-policy noeviction, since eviction would
-// silently drop jobs.
+// be lost, and Open logs a warning for anything less. Open insists on
+// maxmemory-policy noeviction, since eviction would silently drop jobs.
 package queuevalkey
 
 import (
@@ -106,8 +114,9 @@ const degradedRecheck = 500 * time.Millisecond
 // Options configures an Engine.
 type Options struct {
 	// URL is the server, redis://[user:password@]host:port/db or rediss://
-	// for TLS; go-redis query options (pool_size, dial_timeout, …) are
-	// honoured. Empty means DefaultURL.
+	// for TLS. go-redis query options such as pool_size or max_retries are
+	// honoured, except dial_timeout, which ConnectTimeout sets. Empty means
+	// DefaultURL.
 	URL string
 	// Prefix starts every key. Engines that share a prefix share a queue.
 	// It must not contain braces, which would break the hash tag. Empty
@@ -187,7 +196,10 @@ type Engine struct {
 	wake   chan struct{} // closed and replaced when a lane may have become ready
 }
 
-var _ queue.Engine = (*Engine)(nil)
+var (
+	_ queue.Engine         = (*Engine)(nil)
+	_ plugin.HealthChecker = (*Engine)(nil)
+)
 
 // Open connects to the server, checks that it is usable for a queue, and
 // starts the engine. ctx bounds only the opening. It fails fast, with an
@@ -206,7 +218,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	ro.DialTimeout = opts.ConnectTimeout
 	// A few quick retries ride over a blip; during a real outage calls
 	// must fail promptly rather than pile up behind long backoffs.
-	ro.MaxRetries = 2
+	if ro.MaxRetries == 0 {
+		ro.MaxRetries = 2
+	}
 	ro.DialerRetries = 2
 	ro.DialerRetryTimeout = 50 * time.Millisecond
 	// Let the caller's ctx deadline bound every call, so nothing hangs
@@ -267,6 +281,13 @@ func (e *Engine) check(ctx context.Context) error {
 		return fmt.Errorf("%w on %s: the server runs with maxmemory-policy %q, so eviction would silently drop jobs; %s",
 			ErrEvictionPolicy, e.url, policy, fix)
 	}
+	// Durability is the operator's call (a replicated managed service may
+	// be durable enough without fsync always), so it only earns a warning.
+	if aof, err := e.rdb.ConfigGet(cctx, "append*").Result(); err == nil &&
+		(aof["appendonly"] != "yes" || aof["appendfsync"] != "always") {
+		e.opts.Logger.Warn("the server may lose acknowledged jobs if it crashes; for full durability set appendonly yes and appendfsync always",
+			"component", "queue-valkey", "url", e.url, "appendonly", aof["appendonly"], "appendfsync", aof["appendfsync"])
+	}
 	return nil
 }
 
@@ -304,9 +325,25 @@ func (e *Engine) fail(op string, err error) error {
 	return fmt.Errorf("queue-valkey: %s: %w", op, err)
 }
 
-// run runs a script with the queue's key base as ARGV[1].
+// run runs a script with the queue's key base as ARGV[1] and returns what
+// its main() returned.
+//
+// Waiters learn that a lane became ready from the wake channel, on this
+// host as on every other, so that each change wakes them once. Only while
+// the subscription is down does run wake local waiters itself.
 func (e *Engine) run(ctx context.Context, s *redis.Script, args ...any) (any, error) {
-	return s.Run(ctx, e.rdb, e.keys, append([]any{e.base}, args...)...).Result()
+	res, err := s.Run(ctx, e.rdb, e.keys, append([]any{e.base}, args...)...).Result()
+	if err != nil {
+		return nil, err
+	}
+	pair, ok := res.([]any)
+	if !ok || len(pair) != 2 {
+		return nil, fmt.Errorf("unexpected script reply %T", res)
+	}
+	if toInt(pair[0]) == 1 && !e.subscribed.Load() {
+		e.notify()
+	}
+	return pair[1], nil
 }
 
 // Enqueue implements queue.Engine.
@@ -334,15 +371,8 @@ func (e *Engine) Enqueue(ctx context.Context, jobs []queue.NewJob) ([]queue.Enqu
 		return nil, fmt.Errorf("queue-valkey: enqueue: unexpected reply %T", res)
 	}
 	out := make([]queue.EnqueueResult, len(jobs))
-	created := false
 	for i, v := range vals {
 		out[i] = queue.EnqueueResult{ID: jobs[i].ID, Created: toInt(v) == 1}
-		created = created || out[i].Created
-	}
-	if created {
-		// The PUBLISH reaches our own subscription too, but waking local
-		// waiters directly saves a round trip and works while it is down.
-		e.notify()
 	}
 	return out, nil
 }
@@ -392,15 +422,13 @@ func (e *Engine) Reserve(ctx context.Context, req queue.ReserveRequest) ([]queue
 // reserveOnce runs the reserve script once. next is the ms until something
 // becomes due (a delayed job or a lock expiry), or -1.
 func (e *Engine) reserveOnce(ctx context.Context, n int, lockMS int64, worker string) ([]queue.Lease, int64, error) {
-	tokens, err := newTokens(n)
+	// One random base per call; the script numbers the leases under it, so
+	// every token is unique and unguessable without sending n of them.
+	base, err := newToken()
 	if err != nil {
 		return nil, 0, fmt.Errorf("queue-valkey: reserve: %w", err)
 	}
-	args := make([]any, 0, 3+n)
-	args = append(args, n, lockMS, worker)
-	for _, t := range tokens {
-		args = append(args, t)
-	}
+	args := []any{n, lockMS, worker, base}
 	res, err := e.run(ctx, reserveScript, args...)
 	if err != nil {
 		return nil, 0, e.fail("reserve", err)
@@ -455,8 +483,6 @@ func (e *Engine) Complete(ctx context.Context, id, token string) error {
 	if err := codeErr("complete", id, toInt(res)); err != nil {
 		return err
 	}
-	// Finishing readies the lane's next job, if any.
-	e.notify()
 	return nil
 }
 
@@ -482,7 +508,6 @@ func (e *Engine) Fail(ctx context.Context, id, token string, f queue.Failure) (q
 	}
 	st := queue.State(toInt(vals[0]))
 	if st == queue.StateFailed {
-		e.notify()
 		return queue.FailResult{State: st}, nil
 	}
 	return queue.FailResult{State: st, AvailableAt: msTime(toInt(vals[1]))}, nil
@@ -490,9 +515,17 @@ func (e *Engine) Fail(ctx context.Context, id, token string, f queue.Failure) (q
 
 // Get implements queue.Engine.
 func (e *Engine) Get(ctx context.Context, id string) (queue.Job, error) {
-	h, err := e.rdb.HGetAll(ctx, e.base+"job:"+id).Result()
+	res, err := e.run(ctx, getScript, id)
 	if err != nil {
 		return queue.Job{}, e.fail(fmt.Sprintf("get %q", id), err)
+	}
+	flat, ok := res.([]any)
+	if !ok || len(flat)%2 != 0 {
+		return queue.Job{}, fmt.Errorf("queue-valkey: get %q: unexpected reply %T", id, res)
+	}
+	h := make(map[string]string, len(flat)/2)
+	for i := 0; i < len(flat); i += 2 {
+		h[toString(flat[i])] = toString(flat[i+1])
 	}
 	if len(h) == 0 {
 		return queue.Job{}, fmt.Errorf("queue-valkey: get %q: %w", id, queue.ErrNotFound)
@@ -540,7 +573,6 @@ func (e *Engine) Retry(ctx context.Context, id string) error {
 	if err := codeErr("retry", id, toInt(res)); err != nil {
 		return err
 	}
-	e.notify()
 	return nil
 }
 
@@ -553,7 +585,6 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 	if err := codeErr("cancel", id, toInt(res)); err != nil {
 		return err
 	}
-	e.notify()
 	return nil
 }
 
@@ -626,18 +657,13 @@ func msTime(ms int64) time.Time {
 	return time.UnixMilli(ms)
 }
 
-// newTokens returns n random lease tokens.
-func newTokens(n int) ([]string, error) {
-	const size = 16
-	buf := make([]byte, size*n)
-	if _, err := rand.Read(buf); err != nil {
-		return nil, err
+// newToken returns a random lease token base.
+func newToken() (string, error) {
+	var buf [16]byte
+	if _, err := rand.Read(buf[:]); err != nil {
+		return "", err
 	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = hex.EncodeToString(buf[i*size : (i+1)*size])
-	}
-	return out, nil
+	return hex.EncodeToString(buf[:]), nil
 }
 
 // Script replies arrive as int64, string or nil (a Lua false).

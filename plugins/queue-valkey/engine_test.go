@@ -1,10 +1,13 @@
 package queuevalkey
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,10 +19,10 @@ import (
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	srv := sharedServer(t)
+	url := sharedServer(t)
 	queuetest.Run(t, queuetest.Harness{
 		New: func(t *testing.T) queue.Engine {
-			return open(t, srv.URL(), randomPrefix())
+			return open(t, url, randomPrefix())
 		},
 		Reopen: func(t *testing.T, e queue.Engine) queue.Engine {
 			ve, ok := e.(*Engine)
@@ -29,15 +32,15 @@ func TestConformance(t *testing.T) {
 			if err := ve.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			return open(t, srv.URL(), ve.opts.Prefix)
+			return open(t, url, ve.opts.Prefix)
 		},
 	})
 }
 
 func BenchmarkEngine(b *testing.B) {
-	srv := sharedServer(b)
+	url := sharedServer(b)
 	queuetest.Benchmark(b, func(b *testing.B) queue.Engine {
-		return open(b, srv.URL(), randomPrefix())
+		return open(b, url, randomPrefix())
 	})
 }
 
@@ -114,6 +117,36 @@ func TestOpenConfigDisabled(t *testing.T) {
 	_ = e.Close()
 }
 
+func TestOpenWarnsWithoutFsync(t *testing.T) {
+	t.Parallel()
+	srv := valkeytest.Start(t, "--appendfsync", "everysec")
+	var buf syncBuffer
+	e, err := Open(t.Context(), Options{URL: srv.URL(), Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	mustNil(t, err)
+	_ = e.Close()
+	if !strings.Contains(buf.String(), "appendfsync=everysec") {
+		t.Fatalf("no durability warning; log: %s", buf.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the engine's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func TestOpenBadPrefix(t *testing.T) {
 	t.Parallel()
 	if _, err := Open(t.Context(), Options{URL: "redis://127.0.0.1:1/0", Prefix: "a{b}"}); err == nil {
@@ -126,9 +159,9 @@ func TestOpenBadPrefix(t *testing.T) {
 // hashes.
 func TestKeysShareHashTag(t *testing.T) {
 	t.Parallel()
-	srv := sharedServer(t)
+	url := sharedServer(t)
 	prefix := randomPrefix()
-	e := open(t, srv.URL(), prefix)
+	e := open(t, url, prefix)
 	ctx := t.Context()
 	payload := "routing-" + prefix
 	var jobs []queue.NewJob
@@ -172,8 +205,8 @@ func TestKeysShareHashTag(t *testing.T) {
 
 func TestStatsAndEvents(t *testing.T) {
 	t.Parallel()
-	srv := sharedServer(t)
-	e := open(t, srv.URL(), randomPrefix())
+	url := sharedServer(t)
+	e := open(t, url, randomPrefix())
 	ctx := t.Context()
 	mustEnqueue(t, e, queue.NewJob{ID: "a", Lane: "l", Kind: "k"}, queue.NewJob{ID: "b", Lane: "m", Kind: "k", MaxAttempts: 1})
 	mustEnqueue(t, e, queue.NewJob{ID: "a", Lane: "l", Kind: "k"}) // duplicate: not counted
@@ -217,8 +250,8 @@ func TestStatsAndEvents(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	t.Parallel()
-	srv := sharedServer(t)
-	e := open(t, srv.URL(), randomPrefix())
+	url := sharedServer(t)
+	e := open(t, url, randomPrefix())
 	if h := e.Health(t.Context()); h.Status != plugin.HealthOK {
 		t.Fatalf("Health = %+v", h)
 	}
@@ -238,10 +271,10 @@ func TestHealth(t *testing.T) {
 // pruned (amortised over later finishes) and their IDs become free.
 func TestRetention(t *testing.T) {
 	t.Parallel()
-	srv := sharedServer(t)
+	url := sharedServer(t)
 	ctx := t.Context()
 	prefix := randomPrefix()
-	e, err := Open(ctx, Options{URL: srv.URL(), Prefix: prefix, CompletedRetention: 50 * time.Millisecond, FailedRetention: -1})
+	e, err := Open(ctx, Options{URL: url, Prefix: prefix, CompletedRetention: 50 * time.Millisecond, FailedRetention: -1})
 	mustNil(t, err)
 	t.Cleanup(func() { _ = e.Close() })
 	finish := func(id string, ok bool) {
@@ -286,8 +319,8 @@ func TestRetention(t *testing.T) {
 // queue.RetryDelay, including the cap.
 func TestRetryDelayMatchesContract(t *testing.T) {
 	t.Parallel()
-	srv := sharedServer(t)
-	e := open(t, srv.URL(), randomPrefix())
+	url := sharedServer(t)
+	e := open(t, url, randomPrefix())
 	ctx := t.Context()
 	for _, tc := range []struct {
 		backoff  time.Duration
@@ -299,8 +332,8 @@ func TestRetryDelayMatchesContract(t *testing.T) {
 		mustEnqueue(t, e, queue.NewJob{ID: id, Lane: id, Kind: "k", MaxAttempts: 10, Backoff: tc.backoff})
 		mustNil(t, e.rdb.HSet(ctx, e.base+"job:"+id, "att", tc.attempts-1).Err())
 		ls, err := e.Reserve(ctx, queue.ReserveRequest{Lock: time.Minute})
-		if err != nil || len(ls) != 1 {
-			t.Fatalf("Reserve = %v, %v", ls, err)
+		if err != nil || len(ls) != 1 || ls[0].Job.ID != id {
+			t.Fatalf("Reserve = %v, %v; want %s", ls, err, id)
 		}
 		before := time.Now()
 		res, err := e.Fail(ctx, id, ls[0].Token, queue.Failure{Reason: "x", Retryable: true})
@@ -310,6 +343,9 @@ func TestRetryDelayMatchesContract(t *testing.T) {
 		if got < want-5*time.Millisecond || got > want+time.Second {
 			t.Errorf("backoff %v after %d attempts: delay %v, want %v", tc.backoff, tc.attempts, got, want)
 		}
+		// Out of the way, so that its retry cannot be reserved by the next
+		// round.
+		mustNil(t, e.Cancel(ctx, id))
 	}
 }
 
@@ -325,4 +361,49 @@ func mustNil(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestOutOfMemory fills a server to maxmemory: Enqueue is refused whole
+// (nothing half-stored), while the scripts that do not grow the data keep
+// working, so workers can finish jobs and ClearLane can make room.
+func TestOutOfMemory(t *testing.T) {
+	t.Parallel()
+	srv := valkeytest.Start(t, "--maxmemory", "3mb")
+	e := open(t, srv.URL(), randomPrefix())
+	ctx := t.Context()
+	payload := []byte(strings.Repeat("r", 200))
+	var stored int64
+	var oom error
+	for b := 0; b < 200 && oom == nil; b++ {
+		jobs := make([]queue.NewJob, 100)
+		for i := range jobs {
+			jobs[i] = queue.NewJob{ID: fmt.Sprintf("b%d-%d", b, i), Lane: fmt.Sprintf("lane-%d", b%4), Kind: "k", Payload: payload}
+		}
+		if _, err := e.Enqueue(ctx, jobs); err != nil {
+			oom = err
+		} else {
+			stored += int64(len(jobs))
+		}
+	}
+	if oom == nil || !strings.Contains(oom.Error(), "OOM") {
+		t.Fatalf("after %d jobs Enqueue error = %v; want an OOM refusal", stored, oom)
+	}
+	t.Logf("refused after %d jobs: %v", stored, oom)
+	c, err := e.Counts(ctx, "")
+	mustNil(t, err)
+	if c != (queue.Counts{Waiting: stored}) {
+		t.Fatalf("Counts at maxmemory = %+v, want %d waiting (the refused batch must leave nothing)", c, stored)
+	}
+	ls, err := e.Reserve(ctx, queue.ReserveRequest{Max: 4, Lock: time.Minute})
+	if err != nil || len(ls) != 4 {
+		t.Fatalf("Reserve at maxmemory = %d leases, %v", len(ls), err)
+	}
+	for _, l := range ls {
+		mustNil(t, e.Complete(ctx, l.Job.ID, l.Token))
+	}
+	for lane := range 4 {
+		_, err := e.ClearLane(ctx, fmt.Sprintf("lane-%d", lane))
+		mustNil(t, err)
+	}
+	mustEnqueue(t, e, queue.NewJob{ID: "after", Lane: "x", Kind: "k"})
 }

@@ -51,7 +51,7 @@ func (e *Engine) Events(ctx context.Context, n int) ([]Event, error) {
 // restarts, and are shared by every Engine on the queue).
 type Stats struct {
 	// Enqueued counts created jobs (duplicates excluded).
-	Enqueued int64
+	Enqueued  int64
 	Completed int64
 	// Failed counts jobs that failed for good, stalls included.
 	Failed int64

@@ -12,44 +12,48 @@ import (
 	"github.com/claude-mem/claude-mem-server/plugins/queue-valkey/valkeytest"
 )
 
-// shared is the server most tests use, each under its own random prefix. It
-// is started in TestMain because a server per test would dominate the run
-// time; tests that stop or reconfigure a server start their own.
-var shared *valkeytest.Server
+// sharedURL is the server most tests use, each under its own random prefix:
+// TEST_VALKEY_URL when set (CI's service container, or a real Valkey), else a
+// redis-server started in TestMain, because a server per test would dominate
+// the run time. Tests that stop or reconfigure a server start their own.
+var sharedURL string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	if valkeytest.Available() {
+	if url := os.Getenv("TEST_VALKEY_URL"); url != "" {
+		sharedURL = url
+	} else if valkeytest.Available() {
 		dir, err := os.MkdirTemp("", "queuevalkey-test-")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		shared, err = valkeytest.Launch(dir)
+		srv, err := valkeytest.Launch(dir)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "queuevalkey tests:", err)
 			return 1
 		}
-		defer shared.Close()
+		defer srv.Close()
+		sharedURL = srv.URL()
 	}
 	return m.Run()
 }
 
-// sharedServer returns the shared server, skipping the test (or failing it
-// under CI) when redis-server is missing.
-func sharedServer(t testing.TB) *valkeytest.Server {
+// sharedServer returns the shared server's URL, skipping the test (or
+// failing it under CI) when there is none.
+func sharedServer(t testing.TB) string {
 	t.Helper()
-	if shared == nil {
+	if sharedURL == "" {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("redis-server is not on PATH; install it (apt-get install redis-server)")
 		}
 		t.Skip("redis-server is not on PATH (apt-get install redis-server)")
 	}
-	return shared
+	return sharedURL
 }
 
 // randomPrefix returns a fresh key prefix, isolating a test's queue.

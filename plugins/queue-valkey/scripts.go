@@ -91,12 +91,25 @@ local function finish(id, lane, st, att, reason)
   redis.call('ZADD', kLaneFinished(lane, st), int(now), id)
 end
 
--- sweep recovers leases whose lock expired: the attempt counts, and the job
--- goes back to waiting (it is still its lane's head, so order is kept) or
--- fails once its attempts are used up. It runs at the start of every
--- mutating script, so a late Extend/Complete/Fail sees the lease as lost,
--- and costs one O(log n) range query when nothing expired.
+-- sweep brings time-driven state up to date. Leases whose lock expired are
+-- recovered: the attempt counts, and the job goes back to waiting (it is
+-- still its lane's head, so order is kept) or fails once its attempts are
+-- used up. Delayed jobs that are due become waiting. It runs at the start of
+-- every script but Enqueue, so a late Extend/Complete/Fail sees the lease as
+-- lost and Get/Counts never show stale states, and it costs two O(log n)
+-- range queries when nothing is due.
 local function sweep()
+  local due = redis.call('ZRANGEBYSCORE', kDelayed, '-inf', int(now), 'LIMIT', 0, 500)
+  for _, id in ipairs(due) do
+    redis.call('ZREM', kDelayed, id)
+    local kj = kJob(id)
+    local lane = redis.call('HGET', kj, 'lane')
+    if lane then
+      redis.call('HSET', kj, 'st', 1)
+      redis.call('HINCRBY', kStats, 'waiting', 1)
+      markReady(lane, id)
+    end
+  end
   local ids = redis.call('ZRANGEBYSCORE', kActive, '-inf', int(now), 'LIMIT', 0, 100)
   for _, id in ipairs(ids) do
     redis.call('ZREM', kActive, id)
@@ -164,12 +177,17 @@ local function removeJob(id, lane, st)
 end
 `
 
+// epilogue publishes a wake-up when a lane became ready and some lane is
+// still ready after the script (a reserve that took every ready lane wakes
+// nobody). The reply is {published, main's result}.
 const epilogue = `
 local result = main()
+local published = 0
 if woke and redis.call('EXISTS', kReady) == 1 then
   redis.call('PUBLISH', chWake, '1')
+  published = 1
 end
-return result
+return {published, result}
 `
 
 // Status codes scripts return for the common refusals.
@@ -179,11 +197,29 @@ const (
 	codeInvalidState = -3
 )
 
-func newScript(body string) *redis.Script { return redis.NewScript(prelude + body + epilogue) }
+// Each script starts with a shebang (Redis/Valkey ≥ 7), which buys two
+// guarantees. First, the server checks memory once, before the script runs:
+// a script without allow-oom is refused whole at maxmemory, where a script
+// without a shebang could fail at its first growing command after earlier
+// writes (the deleting ones are allowed) and leave a half-done change.
+// Second, the server refuses any key outside the script's slot, so a broken
+// hash tag shows up as an error on a cluster instead of silent misrouting.
+//
+// Only Enqueue grows the data set, so only it is refused at maxmemory; every
+// other script runs with allow-oom, so that workers can still finish their
+// jobs and operators can still cancel and clear lanes to make room.
+func newScript(body string) *redis.Script {
+	return redis.NewScript("#!lua flags=allow-oom\n" + prelude + body + epilogue)
+}
+
+// newGrowingScript is newScript for a script that adds data.
+func newGrowingScript(body string) *redis.Script {
+	return redis.NewScript("#!lua\n" + prelude + body + epilogue)
+}
 
 // enqueueScript: ARGV[2] = n, then per job id, lane, kind, payload,
 // max_attempts, backoff_ns. Returns 1 (created) or 0 (existed) per job.
-var enqueueScript = newScript(`
+var enqueueScript = newGrowingScript(`
 local function main()
   local n = tonumber(ARGV[2])
   local out = {}
@@ -215,7 +251,8 @@ end
 const reserveFields = 12
 
 // reserveScript: ARGV[2] = max, ARGV[3] = lock ms, ARGV[4] = worker,
-// ARGV[5..] = one fresh token per possible lease. Returns
+// ARGV[5] = a fresh random token base; lease i gets token "<base>.<i>".
+// Returns
 // {wait, id, lane, kind, payload, attempts, max, backoff, created, avail,
 // err, token, lock, ...}. wait is -1 when leases were returned or nothing is
 // pending, else the ms until the next delayed job is due or lock expires.
@@ -223,18 +260,6 @@ var reserveScript = newScript(`
 local function main()
   local max, lockMs, worker = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
   sweep()
-  -- Delayed jobs that are due become waiting; they still head their lanes.
-  local due = redis.call('ZRANGEBYSCORE', kDelayed, '-inf', int(now), 'LIMIT', 0, 500)
-  for _, id in ipairs(due) do
-    redis.call('ZREM', kDelayed, id)
-    local kj = kJob(id)
-    local lane = redis.call('HGET', kj, 'lane')
-    if lane then
-      redis.call('HSET', kj, 'st', 1)
-      redis.call('HINCRBY', kStats, 'waiting', 1)
-      markReady(lane, id)
-    end
-  end
   local out = {-1}
   local lock = now + lockMs
   for i = 1, max do
@@ -244,7 +269,7 @@ local function main()
     local id = redis.call('LINDEX', kLane(lane), 0)
     if id then
       local kj = kJob(id)
-      local tok = ARGV[4 + i]
+      local tok = ARGV[5] .. '.' .. i
       redis.call('HSET', kj, 'st', 2, 'tok', tok, 'lock', int(lock), 'wk', worker)
       redis.call('ZADD', kActive, int(lock), id)
       redis.call('HINCRBY', kStats, 'waiting', -1)
@@ -413,11 +438,21 @@ local function main()
 end
 `)
 
+// getScript: ARGV[2] = id. Returns the job hash as HGETALL does (empty when
+// there is no such job). It sweeps first, so a job whose lease expired reads
+// as waiting (or failed) at once, not only after the next Reserve.
+var getScript = newScript(`
+local function main()
+  sweep()
+  return redis.call('HGETALL', kJob(ARGV[2]))
+end
+`)
+
 // countsScript: ARGV[2] = lane or "" for all. Returns {waiting, active,
-// delayed, completed, failed}. It reads only, so it sees a consistent
-// snapshot without sweeping.
+// delayed, completed, failed}. It sweeps first, like getScript.
 var countsScript = newScript(`
 local function main()
+  sweep()
   local lane = ARGV[2]
   if lane == '' then
     return {tonumber(redis.call('HGET', kStats, 'waiting') or '0'), redis.call('ZCARD', kActive),

@@ -197,6 +197,7 @@ func NewServer[T any](info Info, open func(context.Context, Config) (T, error), 
 				return fmt.Errorf("%s plugin %s: open: %w", info.Kind, info.Name, err)
 			}
 			lazy.Set(impl)
+			cfg.Logger.Info("plugin configured", "plugin", info.Name, "protocol", cfg.ProtocolVersion)
 			return nil
 		},
 		Health: func(ctx context.Context) Health {

@@ -24,8 +24,12 @@ var (
 // which carries the handshake.
 func logger() hclog.Logger {
 	loggerOnce.Do(func() {
+		level := hclog.LevelFromString(os.Getenv(LogLevelEnv))
+		if level == hclog.NoLevel {
+			level = hclog.Warn // run outside a host (tests): stay quiet
+		}
 		pluginLog = hclog.New(&hclog.LoggerOptions{
-			Level:      hclog.LevelFromString(os.Getenv(LogLevelEnv)),
+			Level:      level,
 			Output:     os.Stderr,
 			JSONFormat: true,
 		})
