@@ -21,7 +21,8 @@ const stallReason = "stalled: the lease expired before the job was completed, fa
 type op struct {
 	ctx  context.Context
 	fn   func(t *txn) error
-	done chan error
+	done chan error    // receives the outcome
+	lead chan struct{} // signalled when this call's goroutine is to lead
 	// complete, when set, marks a Complete call that may run together with
 	// the other Complete calls of its group in one statement.
 	complete *completeArgs
@@ -52,28 +53,31 @@ func (t *txn) queryRow(q string, args ...any) *sql.Row {
 	return t.e.conn.QueryRowContext(bg, q, args...)
 }
 
-// do runs fn in a write transaction, possibly shared with other calls, and
-// returns fn's error.
-//
-// Group commit without a dedicated goroutine: the first caller to find no
-// transaction running becomes the leader and runs, in its own goroutine, its
-// call together with every call queued meanwhile, until the queue is empty.
-// The others wait for their result. A lone caller thus pays no goroutine
-// hand-off, and concurrent callers share commits.
-//
-// Once queued, fn runs unless ctx is done before its group starts; do then
-// waits for the outcome even if ctx ends, so that a committed lease is never
-// dropped on the floor.
+// do runs fn in a transaction, possibly shared with other calls, and returns
+// fn's error.
 func (e *Engine) do(ctx context.Context, fn func(t *txn) error) error {
 	return e.submit(&op{ctx: ctx, fn: fn})
 }
 
-// submit queues o and returns its outcome; see do.
+// submit queues o and returns its outcome.
+//
+// Group commit without a dedicated goroutine: a caller that finds no
+// transaction running becomes the leader and runs, in its own goroutine, the
+// queued calls (its own first) as one transaction. Calls that arrive
+// meanwhile queue up; when the leader's transaction is done it passes the
+// lead to the first of them, whose goroutine runs the next group. A lone
+// caller thus pays no goroutine hand-off, concurrent callers share commits,
+// and no caller leads for more than one group, so none is held up for long.
+//
+// Once queued, o runs unless its ctx is done before its group starts; submit
+// then waits for the outcome even if ctx ends, so that a committed lease is
+// never dropped on the floor.
 func (e *Engine) submit(o *op) error {
 	if err := o.ctx.Err(); err != nil {
 		return err
 	}
 	o.done = make(chan error, 1)
+	o.lead = make(chan struct{}, 1)
 	e.qmu.Lock()
 	if e.closed {
 		e.qmu.Unlock()
@@ -82,20 +86,30 @@ func (e *Engine) submit(o *op) error {
 	e.pending = append(e.pending, o)
 	if e.leading {
 		e.qmu.Unlock()
-		return <-o.done
-	}
-	e.leading = true
-	for len(e.pending) > 0 {
-		n := min(len(e.pending), maxGroup)
-		group := make([]*op, n)
-		copy(group, e.pending)
-		e.pending = append(e.pending[:0], e.pending[n:]...)
-		e.qmu.Unlock()
-		e.runGroup(group)
+		select {
+		case err := <-o.done:
+			return err
+		case <-o.lead:
+			// Handed the lead: o is first in the queue.
+		}
 		e.qmu.Lock()
 	}
-	e.leading = false
-	e.idle.Broadcast()
+	e.leading = true
+	n := min(len(e.pending), maxGroup)
+	group := make([]*op, n)
+	copy(group, e.pending)
+	e.pending = append(e.pending[:0], e.pending[n:]...)
+	e.qmu.Unlock()
+
+	e.runGroup(group)
+
+	e.qmu.Lock()
+	if len(e.pending) > 0 {
+		e.pending[0].lead <- struct{}{}
+	} else {
+		e.leading = false
+		e.idle.Broadcast()
+	}
 	e.qmu.Unlock()
 	return <-o.done
 }

@@ -252,10 +252,10 @@ const reserveFields = 12
 
 // reserveScript: ARGV[2] = max, ARGV[3] = lock ms, ARGV[4] = worker,
 // ARGV[5] = a fresh random token base; lease i gets token "<base>.<i>".
-// Returns
-// {wait, id, lane, kind, payload, attempts, max, backoff, created, avail,
-// err, token, lock, ...}. wait is -1 when leases were returned or nothing is
-// pending, else the ms until the next delayed job is due or lock expires.
+// Returns {wait, id, lane, kind, payload, attempts, max, backoff, created,
+// avail, err, token, lock, ...}: wait is -1 when leases were returned or
+// nothing is pending, else the ms until the next delayed job is due or the
+// next lock expires.
 var reserveScript = newScript(`
 local function main()
   local max, lockMs, worker = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]

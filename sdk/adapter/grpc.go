@@ -72,7 +72,9 @@ type grpcClient struct {
 var _ Adapter = (*grpcClient)(nil)
 
 // NewClient wraps a gRPC connection to an adapter plugin as an Adapter.
-func NewClient(conn *grpc.ClientConn) Adapter { return &grpcClient{c: adapterv1.NewAdapterClient(conn)} }
+func NewClient(conn *grpc.ClientConn) Adapter {
+	return &grpcClient{c: adapterv1.NewAdapterClient(conn)}
+}
 
 func (c *grpcClient) Manifest(ctx context.Context) (Manifest, error) {
 	resp, err := c.c.Manifest(ctx, &adapterv1.ManifestRequest{})
