@@ -20,8 +20,11 @@ func Connect(t testing.TB, srv *plugin.Server, client *plugin.GRPCPlugin, cfg pl
 	p := &plugin.GRPCPlugin{Impl: srv, NewClient: client.NewClient}
 	c, s := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{plugin.DispenseKey: p})
 	t.Cleanup(func() {
-		_ = c.Close()
+		// Stop the server before closing the client: closing sends
+		// go-plugin's Shutdown, whose handler would stop the server
+		// concurrently with this cleanup.
 		s.Stop()
+		_ = c.Close()
 	})
 	raw, err := c.Dispense(plugin.DispenseKey)
 	if err != nil {
