@@ -38,6 +38,16 @@ const (
 
 // Auth modes accepted in Auth.Mode.
 const (
+	ProviderHeuristic = "heuristic"
+	ProviderAnthropic = "anthropic"
+	ProviderOpenAI    = "openai"
+)
+
+// DefaultSkipTools are the tools whose events claude-mem does not store.
+var DefaultSkipTools = []string{"ListMcpResourcesTool", "SlashCommand", "Skill", "TodoWrite", "AskUserQuestion"}
+
+// Authentication modes.
+const (
 	AuthLocal  = "local"
 	AuthAPIKey = "api-key"
 )
@@ -60,6 +70,13 @@ const (
 	DefaultLogLevel        = "info"
 	DefaultStartTimeout    = 5 * time.Second
 
+	DefaultMaxInputChars      = 16000
+	DefaultBatchSize          = 10
+	DefaultGenerationTimeout  = 60 * time.Second
+	DefaultDailyTokens        = 2_000_000
+	DefaultProjectDailyTokens = 500_000
+	DefaultJobTokens          = 50_000
+
 	// DefaultDataDirName is the data directory's name under the home
 	// directory.
 	DefaultDataDirName = ".claude-mem"
@@ -69,6 +86,7 @@ const (
 
 var (
 	engines    = []string{EngineSQLite, EngineValkey, EngineBullMQ}
+	providers  = []string{ProviderHeuristic, ProviderAnthropic, ProviderOpenAI}
 	authModes  = []string{AuthLocal, AuthAPIKey}
 	logLevels  = []string{"trace", "debug", "info", "warn", "error"}
 	kinds      = []string{KindQueue, KindAuth, KindAdapter}
@@ -92,6 +110,11 @@ type Config struct {
 	Log Log `koanf:"log"`
 	// Plugins configures plugin discovery and the external plugins.
 	Plugins Plugins `koanf:"plugins"`
+	// Generation configures how observations and summaries are generated.
+	Generation Generation `koanf:"generation"`
+	// Privacy configures what is stripped, redacted or skipped before
+	// anything is stored or sent to a model.
+	Privacy Privacy `koanf:"privacy"`
 
 	// configFile is the config file Load consulted (it may not exist).
 	configFile string
@@ -158,6 +181,64 @@ type Plugins struct {
 	External []ExternalPlugin `koanf:"external"`
 }
 
+// Generation configures the provider that turns events into observations
+// and summaries, and the budgets that bound its spend.
+type Generation struct {
+	// Provider is heuristic (no network, no key), anthropic (Messages API)
+	// or openai (Chat Completions: OpenAI, OpenRouter, Ollama, LM Studio).
+	// Default: heuristic.
+	Provider string `koanf:"provider"`
+	// Model is the model name. Default: the provider's default
+	// (claude-haiku-4-5-20251001 for anthropic, gpt-4o-mini for openai).
+	Model string `koanf:"model"`
+	// BaseURL overrides the provider's API base URL. Default: the
+	// provider's public endpoint.
+	BaseURL string `koanf:"base_url"`
+	// APIKey authenticates to the provider. Default: empty. Prefer the
+	// environment (CLAUDE_MEM_GENERATION_API_KEY) to the config file.
+	APIKey string `koanf:"api_key"`
+	// MaxInputChars caps each tool input and output sent to a model; longer
+	// ones keep their head and tail. Default: 16000.
+	MaxInputChars int `koanf:"max_input_chars"`
+	// BatchSize is the most pending events of one session sent in one call.
+	// Default: 10.
+	BatchSize int `koanf:"batch_size"`
+	// Timeout bounds one provider call. Default: 60s.
+	Timeout time.Duration `koanf:"timeout"`
+	// Budget bounds token spend.
+	Budget Budget `koanf:"budget"`
+}
+
+// Budget bounds provider token spend. A limit of 0 means no limit.
+type Budget struct {
+	// DailyTokens caps tokens per UTC day, server-wide. Default: 2000000.
+	DailyTokens int64 `koanf:"daily_tokens"`
+	// ProjectDailyTokens caps tokens per project per UTC day.
+	// Default: 500000.
+	ProjectDailyTokens int64 `koanf:"project_daily_tokens"`
+	// JobTokens caps the tokens one job may spend. Default: 50000.
+	JobTokens int64 `koanf:"job_tokens"`
+	// FallbackToHeuristic switches to the heuristic provider when a budget
+	// is hit, instead of failing the job. Default: true.
+	FallbackToHeuristic bool `koanf:"fallback_to_heuristic"`
+}
+
+// Privacy configures what never reaches the store or a model.
+type Privacy struct {
+	// RedactPatterns are extra regular expressions whose matches are
+	// replaced by a [REDACTED:custom] placeholder, on top of the built-in
+	// patterns (API keys, bearer tokens, AWS keys, private keys,
+	// password=... pairs). Default: none.
+	RedactPatterns []string `koanf:"redact_patterns"`
+	// SkipTools lists tool names whose events are not stored. Default:
+	// ListMcpResourcesTool, SlashCommand, Skill, TodoWrite, AskUserQuestion.
+	SkipTools []string `koanf:"skip_tools"`
+	// ExcludedProjects are globs (*, **, ?, ~) matched against a session's
+	// working directory and its base name; matching sessions are not
+	// stored. Default: none.
+	ExcludedProjects []string `koanf:"excluded_projects"`
+}
+
 // ExternalPlugin is a plugin binary the host launches.
 type ExternalPlugin struct {
 	// Kind is queue, auth or adapter. Required.
@@ -205,6 +286,19 @@ func staticDefaults(home string) Config {
 		Auth:    Auth{Mode: AuthLocal},
 		Log:     Log{Level: DefaultLogLevel},
 		Plugins: Plugins{StartTimeout: DefaultStartTimeout},
+		Generation: Generation{
+			Provider:      ProviderHeuristic,
+			MaxInputChars: DefaultMaxInputChars,
+			BatchSize:     DefaultBatchSize,
+			Timeout:       DefaultGenerationTimeout,
+			Budget: Budget{
+				DailyTokens:         DefaultDailyTokens,
+				ProjectDailyTokens:  DefaultProjectDailyTokens,
+				JobTokens:           DefaultJobTokens,
+				FallbackToHeuristic: true,
+			},
+		},
+		Privacy: Privacy{SkipTools: append([]string(nil), DefaultSkipTools...)},
 	}
 }
 
@@ -256,9 +350,12 @@ func (c Config) ConfigFile() string {
 }
 
 // Redacted returns a copy of c that is safe to log or print: the password
-// in Queue.RedisURL is replaced by "xxxxx".
+// in Queue.RedisURL and the generation API key are replaced by "xxxxx".
 func (c Config) Redacted() Config {
 	c.Queue.RedisURL = redactURL(c.Queue.RedisURL)
+	if c.Generation.APIKey != "" {
+		c.Generation.APIKey = "xxxxx"
+	}
 	c.Plugins.External = append([]ExternalPlugin(nil), c.Plugins.External...)
 	return c
 }
@@ -324,6 +421,30 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains(logLevels, c.Log.Level) {
 		return fmt.Errorf("config: log.level %q is not supported; set %s to %s", c.Log.Level, hint("log.level"), orList(logLevels))
+	}
+
+	if !slices.Contains(providers, c.Generation.Provider) {
+		return fmt.Errorf("config: generation.provider %q is not supported; set %s to %s", c.Generation.Provider, hint("generation.provider"), orList(providers))
+	}
+	if c.Generation.Provider != ProviderHeuristic && c.Generation.APIKey == "" && c.Generation.BaseURL == "" {
+		return fmt.Errorf("config: generation.provider %s needs an API key; set CLAUDE_MEM_GENERATION_API_KEY (or generation.base_url for a local server that needs none)", c.Generation.Provider)
+	}
+	if c.Generation.MaxInputChars < 256 {
+		return fmt.Errorf("config: generation.max_input_chars %d is too small; set it to 256 or more (default %d)", c.Generation.MaxInputChars, DefaultMaxInputChars)
+	}
+	if c.Generation.BatchSize < 1 {
+		return fmt.Errorf("config: generation.batch_size %d is less than 1; set it to 1 or more (default %d)", c.Generation.BatchSize, DefaultBatchSize)
+	}
+	if c.Generation.Timeout <= 0 {
+		return fmt.Errorf("config: generation.timeout %s is not positive; set it to a duration such as %q", c.Generation.Timeout, DefaultGenerationTimeout.String())
+	}
+	if b := c.Generation.Budget; b.DailyTokens < 0 || b.ProjectDailyTokens < 0 || b.JobTokens < 0 {
+		return errors.New("config: generation.budget limits must be 0 (no limit) or positive")
+	}
+	for _, p := range c.Privacy.RedactPatterns {
+		if _, err := regexp.Compile(p); err != nil {
+			return fmt.Errorf("config: privacy.redact_patterns: %q is not a valid regular expression: %w", p, err)
+		}
 	}
 
 	if c.Plugins.StartTimeout <= 0 {

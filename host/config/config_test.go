@@ -626,6 +626,11 @@ plugins:
 				{Kind: KindAdapter, Name: "a1", Path: "/opt/a1", SHA256: sum},
 			},
 		},
+		Generation: Generation{
+			Provider: ProviderHeuristic, MaxInputChars: 16000, BatchSize: 10, Timeout: time.Minute,
+			Budget: Budget{DailyTokens: 2_000_000, ProjectDailyTokens: 500_000, JobTokens: 50_000, FallbackToHeuristic: true},
+		},
+		Privacy: Privacy{SkipTools: []string{"ListMcpResourcesTool", "SlashCommand", "Skill", "TodoWrite", "AskUserQuestion"}},
 		configFile: filepath.Join(b.dataDir, ConfigFileName),
 	}
 	assertConfig(t, want, got)
@@ -769,6 +774,32 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+func TestGenerationAndPrivacyEnv(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	got, err := Load(LoadOptions{Home: home, Env: []string{
+		"CLAUDE_MEM_GENERATION_PROVIDER=openai", "CLAUDE_MEM_GENERATION_API_KEY=sk-test",
+		"CLAUDE_MEM_SKIP_TOOLS=Read,Glob", "CLAUDE_MEM_EXCLUDED_PROJECTS=~/secret/**,scratch",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Generation.Provider != ProviderOpenAI || got.Generation.APIKey != "sk-test" {
+		t.Errorf("generation = %+v", got.Generation)
+	}
+	if strings.Join(got.Privacy.SkipTools, "|") != "Read|Glob" || len(got.Privacy.ExcludedProjects) != 2 {
+		t.Errorf("privacy = %+v", got.Privacy)
+	}
+	_, err = Load(LoadOptions{Home: home, Env: []string{"CLAUDE_MEM_GENERATION_PROVIDER=anthropic"}})
+	if err == nil || !strings.Contains(err.Error(), "CLAUDE_MEM_GENERATION_API_KEY") {
+		t.Errorf("a model provider without a key: err = %v", err)
+	}
+	_, err = Load(LoadOptions{Home: home, Env: []string{"CLAUDE_MEM_GENERATION_PROVIDER=gemini"}})
+	if err == nil || !strings.Contains(err.Error(), "heuristic") {
+		t.Errorf("unknown provider: err = %v", err)
+	}
+}
+
 func TestDefault(t *testing.T) {
 	t.Parallel()
 	got := Default("/home/u")
@@ -783,6 +814,11 @@ func TestDefault(t *testing.T) {
 		Auth:    Auth{Mode: "local"},
 		Log:     Log{Level: "info"},
 		Plugins: Plugins{Dir: filepath.Join("/home/u", ".claude-mem", "plugins"), StartTimeout: 5 * time.Second},
+		Generation: Generation{
+			Provider: ProviderHeuristic, MaxInputChars: 16000, BatchSize: 10, Timeout: time.Minute,
+			Budget: Budget{DailyTokens: 2_000_000, ProjectDailyTokens: 500_000, JobTokens: 50_000, FallbackToHeuristic: true},
+		},
+		Privacy: Privacy{SkipTools: []string{"ListMcpResourcesTool", "SlashCommand", "Skill", "TodoWrite", "AskUserQuestion"}},
 	}
 	assertConfig(t, want, got)
 	if err := got.Validate(); err != nil {

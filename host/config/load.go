@@ -67,6 +67,12 @@ var EnvVars = []EnvVar{
 	{Name: "CLAUDE_MEM_AUTH_MODE", Key: "auth.mode", Help: "authentication: local or api-key (default local)"},
 	{Name: "CLAUDE_MEM_LOG_LEVEL", Key: "log.level", Help: "log level: trace, debug, info, warn or error (default info)"},
 	{Name: "CLAUDE_MEM_PLUGINS_DIR", Key: "plugins.dir", Help: "plugin directory (default <data_dir>/plugins)"},
+	{Name: "CLAUDE_MEM_GENERATION_PROVIDER", Key: "generation.provider", Help: "generation provider: heuristic, anthropic or openai (default heuristic)"},
+	{Name: "CLAUDE_MEM_GENERATION_MODEL", Key: "generation.model", Help: "model for the generation provider"},
+	{Name: "CLAUDE_MEM_GENERATION_BASE_URL", Key: "generation.base_url", Help: "API base URL for the generation provider (OpenRouter, Ollama, LM Studio…)"},
+	{Name: "CLAUDE_MEM_GENERATION_API_KEY", Key: "generation.api_key", Help: "API key for the generation provider"},
+	{Name: "CLAUDE_MEM_SKIP_TOOLS", Key: "privacy.skip_tools", Help: "comma-separated tool names whose events are not stored"},
+	{Name: "CLAUDE_MEM_EXCLUDED_PROJECTS", Key: "privacy.excluded_projects", Help: "comma-separated globs of project directories that are not stored"},
 	{Name: "CLAUDE_MEM_WORKER_HOST", Key: "server.host", Help: "alias of CLAUDE_MEM_SERVER_HOST, used only when that is unset"},
 	{Name: "CLAUDE_MEM_WORKER_PORT", Key: "server.port", Help: "alias of CLAUDE_MEM_SERVER_PORT, used only when that is unset"},
 }
