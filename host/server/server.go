@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/version"
 	queuesqlite "github.com/claude-mem/claude-mem-server/plugins/queue-sqlite"
 	queuevalkey "github.com/claude-mem/claude-mem-server/plugins/queue-valkey"
+	"github.com/claude-mem/claude-mem-server/sdk/adapter"
 	"github.com/claude-mem/claude-mem-server/sdk/plugin"
 	"github.com/claude-mem/claude-mem-server/sdk/queue"
 )
@@ -48,7 +50,7 @@ type Server struct {
 	store     *store.Store
 	sup       *supervisor.Supervisor
 	queue     *supervisor.Plugin
-	adapters  []*supervisor.Plugin
+	adapters  map[string]*supervisor.Plugin // by public source name
 	jobs      *jobs.Service
 	router    chi.Router
 	http      *http.Server
@@ -108,7 +110,9 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		case plugin.KindQueue:
 			s.queue = p
 		case plugin.KindAdapter:
-			s.adapters = append(s.adapters, p)
+			if err := s.addAdapter(ctx, p); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -125,6 +129,50 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		}
 	}
 	return s, nil
+}
+
+// ErrUnknownAdapter is returned for a source no adapter serves.
+var ErrUnknownAdapter = errors.New("no adapter for this source")
+
+// addAdapter learns an adapter's public source name from its manifest.
+func (s *Server) addAdapter(ctx context.Context, p *supervisor.Plugin) error {
+	a, err := supervisor.Service[adapter.Adapter](p)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	m, err := a.Manifest(ctx)
+	if err != nil {
+		return fmt.Errorf("server: adapter %s: manifest: %w", p.Name(), err)
+	}
+	if s.adapters == nil {
+		s.adapters = map[string]*supervisor.Plugin{}
+	}
+	if other, dup := s.adapters[m.Source]; dup {
+		return fmt.Errorf("server: adapters %s and %s both serve source %q; remove one from plugins.external", other.Name(), p.Name(), m.Source)
+	}
+	s.adapters[m.Source] = p
+	return nil
+}
+
+// Adapter returns the adapter serving source ("claude-code", "generic"…):
+// ErrUnknownAdapter when none does, supervisor.ErrUnavailable while its
+// plugin is restarting.
+func (s *Server) Adapter(source string) (adapter.Adapter, error) {
+	p, ok := s.adapters[source]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownAdapter, source)
+	}
+	return supervisor.Service[adapter.Adapter](p)
+}
+
+// AdapterSources lists the sources the adapters serve.
+func (s *Server) AdapterSources() []string {
+	out := make([]string, 0, len(s.adapters))
+	for src := range s.adapters {
+		out = append(out, src)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Handle registers a job handler; call before Serve.

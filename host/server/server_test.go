@@ -3,10 +3,12 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -200,5 +202,24 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestAdaptersByPublicName(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	if got := strings.Join(b.srv.AdapterSources(), ","); got != "claude-code,generic" {
+		t.Fatalf("adapter sources = %q", got)
+	}
+	a, err := b.srv.Adapter("claude-code")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.Manifest(context.Background())
+	if err != nil || m.Source != "claude-code" {
+		t.Fatalf("manifest %+v, %v", m, err)
+	}
+	if _, err := b.srv.Adapter("nope"); !errors.Is(err, server.ErrUnknownAdapter) {
+		t.Fatalf("unknown source: err = %v", err)
 	}
 }
