@@ -89,7 +89,7 @@ func (a *app) serverCommand(name, short string, full bool) *cobra.Command {
 	addConfigFlags(cmd.PersistentFlags())
 	cmd.AddCommand(a.startCommand(), a.stopCommand(), a.restartCommand(), a.statusCommand())
 	if full {
-		cmd.AddCommand(a.logsCommand(), a.migrateCommand(), a.doctorCommand())
+		cmd.AddCommand(a.logsCommand(), a.migrateCommand(), a.doctorCommand(), a.healthcheckCommand())
 	}
 	return cmd
 }

@@ -630,7 +630,7 @@ plugins:
 			Provider: ProviderHeuristic, MaxInputChars: 16000, BatchSize: 10, Timeout: time.Minute,
 			Budget: Budget{DailyTokens: 2_000_000, ProjectDailyTokens: 500_000, JobTokens: 50_000, FallbackToHeuristic: true},
 		},
-		Privacy: Privacy{SkipTools: []string{"ListMcpResourcesTool", "SlashCommand", "Skill", "TodoWrite", "AskUserQuestion"}},
+		Privacy:    Privacy{SkipTools: []string{"ListMcpResourcesTool", "SlashCommand", "Skill", "TodoWrite", "AskUserQuestion"}},
 		configFile: filepath.Join(b.dataDir, ConfigFileName),
 	}
 	assertConfig(t, want, got)
