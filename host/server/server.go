@@ -202,6 +202,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	workCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.workCancel = cancel
 	s.jobs.Start(workCtx)
+	go s.watchEngine(workCtx)
 	s.http = &http.Server{Handler: s.router, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
@@ -218,6 +219,40 @@ func (s *Server) Serve(ctx context.Context) error {
 		serveErr = nil
 	}
 	return serveErr
+}
+
+// engineCheckEvery is how often the queue engine's health is polled.
+const engineCheckEvery = time.Second
+
+// watchEngine notices when the queue engine recovers from an outage (Valkey
+// back after a crash, say) and has the outbox re-enqueue every open job:
+// whatever the engine lost while it was down is restored from SQLite.
+func (s *Server) watchEngine(ctx context.Context) {
+	t := time.NewTicker(engineCheckEvery)
+	defer t.Stop()
+	degraded := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		h, err := s.queue.Health(hctx)
+		cancel()
+		now := err != nil || h.Status != plugin.HealthOK
+		if degraded && !now {
+			s.log.Info("queue engine recovered; re-enqueueing open jobs from the outbox")
+			s.jobs.Kick(true)
+		} else if !degraded && now {
+			detail := h.Detail
+			if err != nil {
+				detail = err.Error()
+			}
+			s.log.Warn("queue engine degraded; writes are kept in the outbox until it recovers", "detail", detail)
+		}
+		degraded = now
+	}
 }
 
 // stop drains HTTP, then the workers, then stops the plugins and the store.
