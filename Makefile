@@ -41,6 +41,9 @@ generate: ## regenerate the protobuf code under sdk/internal/pb
 		--go-grpc_out=$(CURDIR) --go-grpc_opt=module=$(MODULE) \
 		$$(find . -name '*.proto' | sort)
 
+BENCHTIME ?= 2s
+
 .PHONY: bench
-bench: ## run the benchmarks and print their figures
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+bench: ## run the benchmarks behind docs/benchmarks.md and print their figures
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $$($(GO) list ./... | grep -v /plugins/queue-valkey)
+	BENCHTIME=$(BENCHTIME) bench/valkey-vs-bullmq.sh
