@@ -3,27 +3,30 @@
 //
 // # Storage
 //
-// All jobs live in one table, ordered by an autoincrement seq. A lane's jobs
-// run in seq order, one at a time: the unfinished job with the lowest seq of
-// each lane carries head = 1, and only heads are reserved. A head keeps the
-// mark while it is active or delayed for a retry, so the lane stays blocked
-// until it completes, fails for good or is cancelled; then the next unfinished
+// All jobs live in one table, ordered by seq (the rowid). A lane's jobs run in
+// seq order, one at a time: the unfinished job with the lowest seq of each
+// lane carries head = 1, and only heads are reserved. A head keeps the mark
+// while it is active or delayed for a retry, so the lane stays blocked until
+// the job completes, fails for good or is cancelled; then the next unfinished
 // job of the lane is promoted. Reserve is therefore a range scan of a partial
 // index over ready heads, and no lane ever has two jobs in flight.
 //
-// Stalled leases are recovered lazily: every write transaction first moves
-// active jobs whose lock has expired back to waiting (or to failed once their
+// Stalled leases are recovered lazily: every transaction first moves active
+// jobs whose lock has expired back to waiting (or to failed once their
 // attempts are used up). An in-memory lower bound of the earliest lock expiry
-// makes this a no-op comparison in the common case.
+// makes this a single comparison in the common case. A blocked Reserve wakes
+// when the earliest lock expires, so recovery does not wait for new traffic.
 //
-// # Writes
+// # Transactions
 //
-// Every mutation runs on the single write connection, one transaction at a
-// time. Calls that arrive while a transaction is running are coalesced into the
-// next one (group commit), so concurrent Complete calls share a commit.
-// Serialising writes in process also means SQLITE_BUSY cannot happen between
-// our own writers. Reads (Get, Counts) use a separate read-only pool, which
-// WAL lets run beside the writer.
+// Every call, reads included, runs on one connection, one transaction at a
+// time. Calls that arrive while a transaction runs are coalesced into the next
+// one (group commit): concurrent Complete calls share a commit and, when
+// several meet, a single UPDATE. The file is opened in exclusive locking
+// mode: no other connection or process can use it while the engine is open,
+// which the in-process wake-ups and stall recovery rely on, SQLITE_BUSY cannot
+// happen, and SQLite skips the shared-memory locking it would otherwise do on
+// every transaction.
 //
 // # Blocking reserve
 //
@@ -34,11 +37,17 @@
 //
 // # Durability
 //
-// The file runs in WAL mode with synchronous=NORMAL. A committed transaction
-// is in the WAL (in the OS page cache at least) before the call returns, so
-// it survives kill -9 of the process, which is the contract; only an OS crash
-// or power loss could lose the last transactions, which we accept for the
-// roughly 10x cheaper commits.
+// The file runs in WAL mode with synchronous=NORMAL. A transaction is written
+// to the WAL (at least into the OS page cache) before the call returns, so it
+// survives kill -9 of the process, which is what the contract asks. Only an OS
+// crash or power loss could lose the last transactions (never corrupt the
+// file); in exchange a commit needs no fsync, only checkpoints do.
+//
+// # Retention
+//
+// Completed and failed jobs are kept, and their IDs deduplicated, for
+// Options.CompletedRetention and Options.FailedRetention; a background sweep
+// then deletes them, after which their IDs may be enqueued again.
 package queuesqlite
 
 import (
@@ -72,8 +81,8 @@ type Options struct {
 	// PruneInterval is how often the retention sweep runs. Zero means 10
 	// minutes.
 	PruneInterval time.Duration
-	// BusyTimeout is how long SQLite waits for a lock held by another
-	// process (for example a backup tool). Zero means 5 seconds.
+	// BusyTimeout is how long Open waits for the file while another
+	// process (or engine) holds it, before failing. Zero means 5 seconds.
 	BusyTimeout time.Duration
 	// Logger receives background errors (pruning). Nil means silent.
 	Logger *slog.Logger
@@ -125,7 +134,7 @@ type Engine struct {
 	conn *sql.Conn // the only connection; do serialises its use
 	st   stmts     // prepared on conn
 
-	// Write queue, see do. qmu guards the fields below it.
+	// Transaction queue, see submit. qmu guards the fields below it.
 	qmu     sync.Mutex
 	idle    *sync.Cond // signalled when leading turns false
 	pending []*op
@@ -138,8 +147,8 @@ type Engine struct {
 	closeErr  error
 
 	// nextStall is a lower bound (Unix ms) of the earliest lock expiry of
-	// any active job; math.MaxInt64 when none is active. Only the leader in do
-	// stores it; readers use it to decide whether a sweep is due.
+	// any active job; math.MaxInt64 when none is active. Only the leader in
+	// submit stores it, after a commit.
 	nextStall atomic.Int64
 
 	wakeMu sync.Mutex

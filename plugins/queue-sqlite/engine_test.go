@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -61,7 +62,9 @@ func TestReopenKeepsSchema(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "queue.db")
-	e := openTest(t, path, Options{})
+	// The test uses e.conn directly: keep the background sweep off it.
+	opts := Options{manualPrune: true}
+	e := openTest(t, path, opts)
 	if _, err := e.Enqueue(ctx, []queue.NewJob{{ID: "j1", Lane: "l", Kind: "k"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func TestReopenKeepsSchema(t *testing.T) {
 
 	// Opening an up-to-date file applies nothing and keeps the data.
 	for range 2 {
-		e = openTest(t, path, Options{})
+		e = openTest(t, path, opts)
 		var version int
 		if err := e.conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 			t.Fatal(err)
@@ -88,7 +91,7 @@ func TestReopenKeepsSchema(t *testing.T) {
 	}
 
 	// A file from a newer engine is refused rather than misread.
-	e = openTest(t, path, Options{})
+	e = openTest(t, path, opts)
 	if _, err := e.conn.ExecContext(ctx, "PRAGMA user_version = 99"); err != nil {
 		t.Fatal(err)
 	}
@@ -223,6 +226,70 @@ func TestClosed(t *testing.T) {
 	}
 	if _, err := e.Get(ctx, "j"); !errors.Is(err, queue.ErrClosed) {
 		t.Fatalf("Get after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestCompleteMany checks the bulk path that Complete calls sharing a
+// transaction take, which the conformance suite reaches only by chance.
+func TestCompleteMany(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	// The test calls runTx directly: keep the background sweep away.
+	e := openTest(t, filepath.Join(t.TempDir(), "queue.db"), Options{manualPrune: true})
+	var jobs []queue.NewJob
+	for _, lane := range []string{"a", "b", "c"} {
+		jobs = append(jobs, queue.NewJob{ID: lane + "1", Lane: lane, Kind: "k"}, queue.NewJob{ID: lane + "2", Lane: lane, Kind: "k"})
+	}
+	if _, err := e.Enqueue(ctx, jobs); err != nil {
+		t.Fatal(err)
+	}
+	leases, err := e.Reserve(ctx, queue.ReserveRequest{Max: 10, Lock: time.Minute})
+	if err != nil || len(leases) != 3 {
+		t.Fatalf("Reserve = %d leases, %v", len(leases), err)
+	}
+	token := map[string]string{}
+	for _, l := range leases {
+		token[l.Job.ID] = l.Token
+	}
+
+	mk := func(id, tok string) *op {
+		return &op{ctx: ctx, done: make(chan error, 1), complete: &completeArgs{id, tok},
+			fn: func(*txn) error { t.Error("the single-call path ran for a grouped Complete"); return nil }}
+	}
+	ops := []*op{
+		mk("a1", token["a1"]),
+		mk("a1", token["a1"]), // the same lease twice: one call wins
+		mk("b1", "wrong"),
+		mk("c1", token["c1"]),
+		mk("nope", "x"),
+	}
+	errs, err := e.runTx(ops)
+	if err != nil {
+		t.Fatalf("runTx: %v", err)
+	}
+	want := []error{nil, queue.ErrLeaseLost, queue.ErrLeaseLost, nil, queue.ErrNotFound}
+	for i := range want {
+		if !errors.Is(errs[i], want[i]) || (want[i] == nil && errs[i] != nil) {
+			t.Errorf("call %d (%s): err = %v, want %v", i, ops[i].complete.id, errs[i], want[i])
+		}
+	}
+	for id, want := range map[string]queue.State{"a1": queue.StateCompleted, "b1": queue.StateActive, "c1": queue.StateCompleted} {
+		if j, err := e.Get(ctx, id); err != nil || j.State != want {
+			t.Errorf("%s: state %v, %v; want %v", id, j.State, err, want)
+		}
+	}
+	// The completed heads' lanes moved on; b is still busy.
+	leases, err = e.Reserve(ctx, queue.ReserveRequest{Max: 10, Lock: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range leases {
+		got = append(got, l.Job.ID)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"a2", "c2"}) {
+		t.Fatalf("after the bulk complete Reserve = %v, want [a2 c2]", got)
 	}
 }
 

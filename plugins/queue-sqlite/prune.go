@@ -33,7 +33,7 @@ func (e *Engine) Prune(ctx context.Context) (int, error) {
 			err := e.do(ctx, func(t *txn) error {
 				cutoff := t.now - r.retention.Milliseconds()
 				res, err := t.exec(`DELETE FROM jobs WHERE seq IN (
-					SELECT seq FROM jobs WHERE finished_at_ms < ?2 AND state = ?1 LIMIT ?3)`,
+					SELECT seq FROM jobs WHERE state = ?1 AND finished_at_ms < ?2 LIMIT ?3)`,
 					int(r.state), cutoff, pruneChunk)
 				if err != nil {
 					return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"time"
 
 	"github.com/claude-mem/claude-mem-server/sdk/queue"
 )
@@ -13,6 +14,10 @@ import (
 // maxGroup caps how many calls share one transaction, so that one commit
 // never holds up the callers at the back for long.
 const maxGroup = 256
+
+// maxLead is how long a caller goes on running other callers' groups after
+// its own before it passes the lead on.
+const maxLead = 2 * time.Millisecond
 
 // stallReason is the LastError of a job whose lease expired.
 const stallReason = "stalled: the lease expired before the job was completed, failed or extended"
@@ -64,10 +69,11 @@ func (e *Engine) do(ctx context.Context, fn func(t *txn) error) error {
 // Group commit without a dedicated goroutine: a caller that finds no
 // transaction running becomes the leader and runs, in its own goroutine, the
 // queued calls (its own first) as one transaction. Calls that arrive
-// meanwhile queue up; when the leader's transaction is done it passes the
-// lead to the first of them, whose goroutine runs the next group. A lone
-// caller thus pays no goroutine hand-off, concurrent callers share commits,
-// and no caller leads for more than one group, so none is held up for long.
+// meanwhile queue up and form the next group, which the leader runs too,
+// until the queue is empty or maxLead has passed; then it passes the lead to
+// the first queued call, whose goroutine carries on. A lone caller thus pays
+// no goroutine hand-off, concurrent callers share commits, and no caller is
+// held up for long by others' work.
 //
 // Once queued, o runs unless its ctx is done before its group starts; submit
 // then waits for the outcome even if ctx ends, so that a committed lease is
@@ -95,15 +101,21 @@ func (e *Engine) submit(o *op) error {
 		e.qmu.Lock()
 	}
 	e.leading = true
-	n := min(len(e.pending), maxGroup)
-	group := make([]*op, n)
-	copy(group, e.pending)
-	e.pending = append(e.pending[:0], e.pending[n:]...)
-	e.qmu.Unlock()
-
-	e.runGroup(group)
-
-	e.qmu.Lock()
+	start := time.Now()
+	for {
+		n := min(len(e.pending), maxGroup)
+		group := make([]*op, n)
+		copy(group, e.pending)
+		e.pending = append(e.pending[:0], e.pending[n:]...)
+		e.qmu.Unlock()
+		e.runGroup(group) // the first group holds o
+		e.qmu.Lock()
+		// Keep leading for a little while: waking another goroutine to
+		// lead costs more than a small transaction.
+		if len(e.pending) == 0 || time.Since(start) > maxLead {
+			break
+		}
+	}
 	if len(e.pending) > 0 {
 		e.pending[0].lead <- struct{}{}
 	} else {
