@@ -75,7 +75,7 @@ const (
 	DefaultGenerationTimeout  = 60 * time.Second
 	DefaultDailyTokens        = 2_000_000
 	DefaultProjectDailyTokens = 500_000
-	DefaultJobTokens          = 50_000
+	DefaultJobTokens          = 120_000
 
 	// DefaultDataDirName is the data directory's name under the home
 	// directory.
@@ -216,7 +216,8 @@ type Budget struct {
 	// ProjectDailyTokens caps tokens per project per UTC day.
 	// Default: 500000.
 	ProjectDailyTokens int64 `koanf:"project_daily_tokens"`
-	// JobTokens caps the tokens one job may spend. Default: 50000.
+	// JobTokens caps the tokens one job may spend. Default: 120000, which
+	// fits a full batch of 10 events at the default input cap.
 	JobTokens int64 `koanf:"job_tokens"`
 	// FallbackToHeuristic switches to the heuristic provider when a budget
 	// is hit, instead of failing the job. Default: true.

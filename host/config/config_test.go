@@ -628,7 +628,7 @@ plugins:
 		},
 		Generation: Generation{
 			Provider: ProviderHeuristic, MaxInputChars: 16000, BatchSize: 10, Timeout: time.Minute,
-			Budget: Budget{DailyTokens: 2_000_000, ProjectDailyTokens: 500_000, JobTokens: 50_000, FallbackToHeuristic: true},
+			Budget: Budget{DailyTokens: 2_000_000, ProjectDailyTokens: 500_000, JobTokens: 120_000, FallbackToHeuristic: true},
 		},
 		Privacy:    Privacy{SkipTools: []string{"ListMcpResourcesTool", "SlashCommand", "Skill", "TodoWrite", "AskUserQuestion"}},
 		configFile: filepath.Join(b.dataDir, ConfigFileName),
@@ -816,7 +816,7 @@ func TestDefault(t *testing.T) {
 		Plugins: Plugins{Dir: filepath.Join("/home/u", ".claude-mem", "plugins"), StartTimeout: 5 * time.Second},
 		Generation: Generation{
 			Provider: ProviderHeuristic, MaxInputChars: 16000, BatchSize: 10, Timeout: time.Minute,
-			Budget: Budget{DailyTokens: 2_000_000, ProjectDailyTokens: 500_000, JobTokens: 50_000, FallbackToHeuristic: true},
+			Budget: Budget{DailyTokens: 2_000_000, ProjectDailyTokens: 500_000, JobTokens: 120_000, FallbackToHeuristic: true},
 		},
 		Privacy: Privacy{SkipTools: []string{"ListMcpResourcesTool", "SlashCommand", "Skill", "TodoWrite", "AskUserQuestion"}},
 	}

@@ -33,6 +33,10 @@ type ToolEvent struct {
 type ObserveRequest struct {
 	Project   string
 	SessionID string
+	// JobID identifies the generation job the call belongs to; the budget
+	// wrapper (see WithBudget) caps the tokens one job may spend. Empty
+	// means the per-job budget does not apply.
+	JobID string
 	// UserRequest is the prompt the events followed, if known.
 	UserRequest string
 	Events      []ToolEvent
@@ -48,6 +52,11 @@ type Observation struct {
 	Concepts      []string
 	FilesRead     []string
 	FilesModified []string
+	// DiscoveryTokens is this observation's share of the tokens the call
+	// that produced it spent (the call's total split evenly over its
+	// observations, so that the shares add up to the call's usage). Zero for
+	// the heuristic provider.
+	DiscoveryTokens int64
 }
 
 // Usage is what one call cost.
@@ -64,6 +73,10 @@ func (u Usage) Total() int64 { return u.InputTokens + u.OutputTokens }
 
 // ObserveResult holds the observations of a batch; it may be empty when
 // the model judged nothing worth recording.
+//
+// A provider that returns an error after the model answered (ErrUnparseable)
+// still fills Usage, because the tokens were spent and budgets must count
+// them.
 type ObserveResult struct {
 	Observations []Observation
 	Usage        Usage
@@ -71,8 +84,10 @@ type ObserveResult struct {
 
 // SummarizeRequest asks for the summary of a session's latest turn.
 type SummarizeRequest struct {
-	Project              string
-	SessionID            string
+	Project   string
+	SessionID string
+	// JobID identifies the generation job, as in ObserveRequest.
+	JobID                string
 	UserRequest          string
 	LastAssistantMessage string
 	// Events are the turn's tool events, for context; they may be empty.
@@ -87,9 +102,16 @@ type Summary struct {
 	Completed    string
 	NextSteps    string
 	Notes        string
+	// FilesRead and FilesEdited come from the turn's tool events (never
+	// from a model): the paths read, and the paths the write tools changed.
+	FilesRead   []string
+	FilesEdited []string
 }
 
 // SummarizeResult holds the summary, or nil when the model skipped it.
+//
+// As with ObserveResult, a provider that returns ErrUnparseable still fills
+// Usage: the tokens were spent.
 type SummarizeResult struct {
 	Summary *Summary
 	Usage   Usage
@@ -106,9 +128,16 @@ type Provider interface {
 
 // Errors a provider returns. The job runner retries ErrTransient and
 // ErrRateLimited with backoff; ErrUnparseable fails the job without retry.
+// ErrRejected and ErrBudget are permanent too: retrying cannot help until
+// an operator changes the configuration (or the UTC day ends).
+//
+// Errors from an API carry details in an *APIError (see RetryAfter for the
+// delay a rate limit asks for); test them with errors.Is against these
+// sentinels.
 var (
 	ErrTransient   = errors.New("provider: transient error")
 	ErrRateLimited = errors.New("provider: rate limited")
 	ErrUnparseable = errors.New("provider: output is not valid observation XML")
 	ErrBudget      = errors.New("provider: token budget exhausted")
+	ErrRejected    = errors.New("provider: request rejected")
 )
