@@ -22,6 +22,9 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/config"
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
 	"github.com/claude-mem/claude-mem-server/host/jobs"
+	"github.com/claude-mem/claude-mem-server/host/pipeline"
+	"github.com/claude-mem/claude-mem-server/host/privacy"
+	"github.com/claude-mem/claude-mem-server/host/provider"
 	"github.com/claude-mem/claude-mem-server/host/store"
 	"github.com/claude-mem/claude-mem-server/host/supervisor"
 	"github.com/claude-mem/claude-mem-server/host/version"
@@ -120,6 +123,9 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		Concurrency: cfg.Queue.Concurrency, Lock: cfg.Queue.LockDuration, Logger: log, Worker: hostname(),
 	})
 	s.router = httpapi.NewRouter(httpapi.Deps{Info: s.Info, MaxBodyBytes: cfg.Server.MaxBodyBytes, Logger: log.Named("http")})
+	if err := s.mountPipeline(cfg); err != nil {
+		return nil, err
+	}
 
 	s.listener = opts.Listener
 	if s.listener == nil {
@@ -129,6 +135,36 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		}
 	}
 	return s, nil
+}
+
+// mountPipeline wires the memory write path (its routes) and the
+// generation worker (its job handlers), with the configured provider
+// inside its token budgets.
+func (s *Server) mountPipeline(cfg config.Config) error {
+	filter, err := privacy.New(cfg.Privacy)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	prov, err := provider.NewWithBudget(cfg.Generation, s.store)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	pl, err := pipeline.New(pipeline.Options{
+		Store: s.store, Jobs: s.jobs, Provider: prov, Privacy: filter, Generation: cfg.Generation, Logger: s.log.Named("pipeline"),
+		Adapter: func(source string) (adapter.Adapter, error) {
+			a, err := s.Adapter(source)
+			if errors.Is(err, ErrUnknownAdapter) {
+				return nil, fmt.Errorf("%w: %w", pipeline.ErrUnknownAdapter, err)
+			}
+			return a, err
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	pl.Mount(s.router)
+	pl.Register(s.Handle)
+	return nil
 }
 
 // ErrUnknownAdapter is returned for a source no adapter serves.
