@@ -1,6 +1,9 @@
 package httpapi
 
-import "github.com/claude-mem/claude-mem-server/host/supervisor"
+import (
+	"github.com/claude-mem/claude-mem-server/host/provider"
+	"github.com/claude-mem/claude-mem-server/host/supervisor"
+)
 
 // Health is the /healthz document.
 type Health struct {
@@ -23,6 +26,9 @@ type Info struct {
 	Plugins       []supervisor.Status `json:"plugins"`
 	Queue         *QueueCounts        `json:"queue,omitempty"`
 	Outbox        map[string]int64    `json:"outbox"`
+	// Generation is the provider's budget state: whether spend hit a limit
+	// and the worker fell back to the heuristic provider.
+	Generation *provider.BudgetStatus `json:"generation,omitempty"`
 }
 
 // QueueCounts are the engine's job counts.

@@ -60,6 +60,8 @@ type Server struct {
 	listener  net.Listener
 	startedAt time.Time
 
+	budget *provider.Budgeted
+
 	workCancel context.CancelFunc
 	stopOnce   sync.Once
 }
@@ -164,6 +166,7 @@ func (s *Server) mountPipeline(cfg config.Config) error {
 	}
 	pl.Mount(s.router)
 	pl.Register(s.Handle)
+	s.budget = prov
 	return nil
 }
 
@@ -383,6 +386,11 @@ func (s *Server) Info(ctx context.Context) httpapi.Info {
 	}
 	if counts, err := s.jobs.Counts(ctx); err == nil {
 		info.Outbox = counts
+	}
+	if s.budget != nil {
+		if st, err := s.budget.Status(ctx); err == nil {
+			info.Generation = &st
+		}
 	}
 	return info
 }

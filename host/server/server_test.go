@@ -91,6 +91,9 @@ func TestInfoListsRunningPlugins(t *testing.T) {
 	if code := getJSON(t, b.base+"/v1/info", &info); code != http.StatusOK {
 		t.Fatalf("/v1/info = %d", code)
 	}
+	if info.Generation == nil || info.Generation.Provider != "heuristic" || info.Generation.FallbackActive {
+		t.Fatalf("info: generation %+v", info.Generation)
+	}
 	if info.QueueEngine != "sqlite" || info.Queue == nil {
 		t.Fatalf("info: engine %q queue %+v", info.QueueEngine, info.Queue)
 	}
