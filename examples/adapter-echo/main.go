@@ -28,6 +28,8 @@ import (
 	"github.com/claude-mem/claude-mem-server/sdk/plugin"
 )
 
+// echo is the adapter. main serves it; main_test.go runs the sdk's
+// conformance suite against it.
 type echo struct{}
 
 func (echo) Manifest(context.Context) (adapter.Manifest, error) {

@@ -16,7 +16,7 @@
 //	SessionEnd          session_end        -                           reason
 //
 // Every event carries the session id (session_id, else sessionId, else id),
-// cwd, the project derived from cwd (see projectFor), transcript_path,
+// cwd, the project derived from cwd (see package sdk/project), transcript_path,
 // agent_id and agent_type (each cut to 128 bytes), and platform source
 // "claude", the name claude-mem stores for Claude Code, so that sessions
 // imported from claude-mem and sessions recorded here are one source.
@@ -66,7 +66,9 @@ import (
 	"time"
 
 	"github.com/claude-mem/claude-mem-server/sdk/adapter"
+	"github.com/claude-mem/claude-mem-server/sdk/adapter/payload"
 	"github.com/claude-mem/claude-mem-server/sdk/event"
+	"github.com/claude-mem/claude-mem-server/sdk/project"
 )
 
 // Source is the adapter's public name.
@@ -186,14 +188,14 @@ func (a *Adapter) Normalize(ctx context.Context, req adapter.NormalizeRequest) (
 			return adapter.NormalizeResult{}, fmt.Errorf("%w: %q (Claude Code hooks: %s)", adapter.ErrUnknownEvent, req.Event, hookNames())
 		}
 	}
-	f, reason := parseObject(req.Raw)
+	f, reason := payload.Parse(req.Raw, "payload")
 	if reason != "" {
 		return reject("%s", reason)
 	}
 
 	// The payload names its own hook. A hook wired to the wrong URL or
 	// command would otherwise be stored as something it is not.
-	named := f.optStr("hook_event_name")
+	named := f.OptStr("hook_event_name")
 	switch namedHook, namedType, known := canonicalHook(named); {
 	case hook == "" && named == "":
 		return reject("payload has no hook_event_name, and no hook was named: post to /v1/hooks/claude-code/{hook}, e.g. PostToolUse")
@@ -205,14 +207,14 @@ func (a *Adapter) Normalize(ctx context.Context, req adapter.NormalizeRequest) (
 		return reject("payload is a %s hook but was posted as %s: check the hook's URL or command", namedHook, hook)
 	}
 
-	sessionID, reason := f.str("session_id", "sessionId", "id")
+	sessionID, reason := f.Str("session_id", "sessionId", "id")
 	if reason != "" {
 		return reject("%s", reason)
 	}
 	if strings.TrimSpace(sessionID) == "" {
 		return reject("payload has no session_id (nor sessionId or id): the event cannot be placed in a session")
 	}
-	cwd, reason := f.str("cwd")
+	cwd, reason := f.Str("cwd")
 	if reason != "" {
 		return reject("%s", reason)
 	}
@@ -220,7 +222,7 @@ func (a *Adapter) Normalize(ctx context.Context, req adapter.NormalizeRequest) (
 		return reject("payload has no cwd: the event cannot be placed in a project")
 	}
 
-	project, parent := projectFor(cwd)
+	projectName, parent := project.For(cwd)
 	ev := event.AgentEvent{
 		SchemaVersion:    event.SchemaVersion,
 		Type:             typ,
@@ -228,10 +230,10 @@ func (a *Adapter) Normalize(ctx context.Context, req adapter.NormalizeRequest) (
 		PlatformSource:   PlatformSource,
 		ContentSessionID: sessionID,
 		Cwd:              cwd,
-		Project:          project,
-		TranscriptPath:   f.optStr("transcript_path"),
-		AgentID:          truncate(f.optStr("agent_id"), maxAgentField),
-		AgentType:        truncate(f.optStr("agent_type"), maxAgentField),
+		Project:          projectName,
+		TranscriptPath:   f.OptStr("transcript_path"),
+		AgentID:          payload.Truncate(f.OptStr("agent_id"), maxAgentField),
+		AgentType:        payload.Truncate(f.OptStr("agent_type"), maxAgentField),
 		// Milliseconds are what the wire and the store keep.
 		OccurredAt: a.now().UTC().Truncate(time.Millisecond),
 	}
@@ -242,10 +244,10 @@ func (a *Adapter) Normalize(ctx context.Context, req adapter.NormalizeRequest) (
 
 	switch hook {
 	case "SessionStart":
-		setIf(meta, "source", f.optStr("source"))
-		setIf(meta, "model", f.optStr("model"))
+		setIf(meta, "source", f.OptStr("source"))
+		setIf(meta, "model", f.OptStr("model"))
 	case "UserPromptSubmit":
-		prompt, reason := f.str("prompt")
+		prompt, reason := f.Str("prompt")
 		if reason != "" {
 			return reject("%s", reason)
 		}
@@ -258,11 +260,11 @@ func (a *Adapter) Normalize(ctx context.Context, req adapter.NormalizeRequest) (
 			meta["skip_reason"] = "task-notification"
 		}
 		ev.Text = prompt
-		if id := f.optStr("prompt_id"); id != "" {
+		if id := f.OptStr("prompt_id"); id != "" {
 			ev.IdempotencyKey = key(sessionID, typ, id)
 		}
 	case "PreToolUse", "PostToolUse", "PostToolUseFailure":
-		name, reason := f.str("tool_name")
+		name, reason := f.Str("tool_name")
 		if reason != "" {
 			return reject("%s", reason)
 		}
@@ -270,18 +272,18 @@ func (a *Adapter) Normalize(ctx context.Context, req adapter.NormalizeRequest) (
 			return reject("%s payload has no tool_name", hook)
 		}
 		ev.ToolName = name
-		ev.ToolInput = f.rawJSON("tool_input")
-		ev.ToolUseID = f.optStr("tool_use_id")
+		ev.ToolInput = f.JSON("tool_input")
+		ev.ToolUseID = f.OptStr("tool_use_id")
 		if hook == "PostToolUse" {
-			ev.ToolResponse = f.rawJSON("tool_response")
+			ev.ToolResponse = f.JSON("tool_response")
 		}
 		if hook == "PostToolUseFailure" {
-			msg := f.optStr("error")
+			msg := f.OptStr("error")
 			if strings.TrimSpace(msg) == "" {
 				msg = "tool failed"
 			}
 			meta["error"] = msg
-			if f.optBool("is_interrupt") {
+			if f.OptBool("is_interrupt") {
 				meta["is_interrupt"] = "true"
 			}
 		}
@@ -289,20 +291,20 @@ func (a *Adapter) Normalize(ctx context.Context, req adapter.NormalizeRequest) (
 			ev.IdempotencyKey = key(sessionID, typ, ev.ToolUseID)
 		}
 	case "Stop", "SubagentStop":
-		if f.optBool("stop_hook_active") {
+		if f.OptBool("stop_hook_active") {
 			meta["stop_hook_active"] = "true"
 		}
 		path, sidechain := ev.TranscriptPath, false
 		if hook == "SubagentStop" {
 			// The session transcript holds the main agent's words; a
 			// subagent's answer is only in its own transcript.
-			path, sidechain = f.optStr("agent_transcript_path"), true
+			path, sidechain = f.OptStr("agent_transcript_path"), true
 			meta["subagent"] = "true"
 			setIf(meta, "agent_transcript_path", path)
 		}
-		ev.Text = a.finalAnswer(ctx, f.optStr("last_assistant_message"), path, sidechain, meta)
+		ev.Text = a.finalAnswer(ctx, f.OptStr("last_assistant_message"), path, sidechain, meta)
 	case "SessionEnd":
-		setIf(meta, "reason", f.optStr("reason"))
+		setIf(meta, "reason", f.OptStr("reason"))
 	}
 	if len(meta) > 0 {
 		ev.Metadata = meta

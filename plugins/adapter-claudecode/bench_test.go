@@ -2,21 +2,17 @@ package adapterclaudecode
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/claude-mem/claude-mem-server/sdk/adapter"
+	"github.com/claude-mem/claude-mem-server/sdk/adapter/adaptertest"
 )
 
 // BenchmarkNormalize measures one PostToolUse payload, the hook that fires
 // most, with the project walk it implies.
 func BenchmarkNormalize(b *testing.B) {
-	ph := newPlaceholders(b, fixtureRepos(b))
-	raw, err := os.ReadFile("testdata/golden/PostToolUse/edit.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	req := adapter.NormalizeRequest{Source: Source, Event: "PostToolUse", Raw: ph.expand(raw)}
+	raw := adaptertest.NewFixture(b).ReadFile(b, "testdata/golden/PostToolUse/edit.json")
+	req := adapter.NormalizeRequest{Source: Source, Event: "PostToolUse", Raw: raw}
 	a := New()
 	b.SetBytes(int64(len(req.Raw)))
 	b.ReportAllocs()
@@ -29,12 +25,8 @@ func BenchmarkNormalize(b *testing.B) {
 
 // BenchmarkStopFromTranscript measures the Stop fallback on a transcript.
 func BenchmarkStopFromTranscript(b *testing.B) {
-	ph := newPlaceholders(b, fixtureRepos(b))
-	raw, err := os.ReadFile("testdata/golden/Stop/transcript-fallback.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	req := adapter.NormalizeRequest{Source: Source, Event: "Stop", Raw: ph.expand(raw)}
+	raw := adaptertest.NewFixture(b).ReadFile(b, "testdata/golden/Stop/transcript-fallback.json")
+	req := adapter.NormalizeRequest{Source: Source, Event: "Stop", Raw: raw}
 	a := New()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -59,7 +59,9 @@ import (
 	"time"
 
 	"github.com/claude-mem/claude-mem-server/sdk/adapter"
+	"github.com/claude-mem/claude-mem-server/sdk/adapter/payload"
 	"github.com/claude-mem/claude-mem-server/sdk/event"
+	"github.com/claude-mem/claude-mem-server/sdk/project"
 )
 
 // Source is the adapter's public name.
@@ -240,7 +242,7 @@ var stringFields = [][]string{
 
 // one normalizes a single event object; the reason is empty on success.
 func (n normalizer) one(raw []byte) (event.AgentEvent, string) {
-	f, reason := parseObject(raw)
+	f, reason := payload.Parse(raw, "event")
 	if reason != "" {
 		return event.AgentEvent{}, reason
 	}
@@ -249,33 +251,33 @@ func (n normalizer) one(raw []byte) (event.AgentEvent, string) {
 	// on a field this event's type does not use.
 	s := make(map[string]string, len(stringFields))
 	for _, keys := range stringFields {
-		v, reason := f.str(keys...)
+		v, reason := f.Str(keys...)
 		if reason != "" {
 			return event.AgentEvent{}, reason
 		}
 		s[keys[0]] = v
 	}
-	if v, k := f.lookup("schema_version", "schemaVersion"); v != nil {
-		if kind(v) != "a number" {
-			return event.AgentEvent{}, fmt.Sprintf("%s must be a number, got %s", k, kind(v))
+	if v, k := f.Lookup("schema_version", "schemaVersion"); v != nil {
+		if payload.Kind(v) != "a number" {
+			return event.AgentEvent{}, fmt.Sprintf("%s must be a number, got %s", k, payload.Kind(v))
 		}
 		if fl, err := strconv.ParseFloat(string(v), 64); err != nil || fl != SchemaVersion {
 			return event.AgentEvent{}, fmt.Sprintf("%s %s is not supported: this server reads generic events of schema version %d", k, v, SchemaVersion)
 		}
 	}
-	stopHookActive, reason := f.boolean("stop_hook_active", "stopHookActive")
+	stopHookActive, reason := f.Bool("stop_hook_active", "stopHookActive")
 	if reason != "" {
 		return event.AgentEvent{}, reason
 	}
 	occurredAt := n.now
-	if v, k := f.lookup("occurred_at", "occurredAt"); v != nil {
+	if v, k := f.Lookup("occurred_at", "occurredAt"); v != nil {
 		if occurredAt, reason = parseTime(k, v); reason != "" {
 			return event.AgentEvent{}, reason
 		}
 	}
-	edits := f.rawJSON("edits")
+	edits := f.JSON("edits")
 	if edits != nil && edits[0] != '[' {
-		return event.AgentEvent{}, "edits must be an array, got " + kind(edits)
+		return event.AgentEvent{}, "edits must be an array, got " + payload.Kind(edits)
 	}
 	meta, reason := metadata(f)
 	if reason != "" {
@@ -305,16 +307,16 @@ func (n normalizer) one(raw []byte) (event.AgentEvent, string) {
 		Project:          strings.TrimSpace(s["project"]),
 		ToolName:         s["tool_name"],
 		ToolUseID:        s["tool_use_id"],
-		ToolInput:        f.rawJSON("tool_input", "toolInput"),
-		ToolResponse:     f.rawJSON("tool_response", "toolResponse"),
+		ToolInput:        f.JSON("tool_input", "toolInput"),
+		ToolResponse:     f.JSON("tool_response", "toolResponse"),
 		OccurredAt:       occurredAt,
-		AgentID:          truncate(s["agent_id"], maxAgentField),
-		AgentType:        truncate(s["agent_type"], maxAgentField),
+		AgentID:          payload.Truncate(s["agent_id"], maxAgentField),
+		AgentType:        payload.Truncate(s["agent_type"], maxAgentField),
 		TranscriptPath:   s["transcript_path"],
 	}
 	if ev.Project == "" && strings.TrimSpace(ev.Cwd) != "" {
 		var parent string
-		if ev.Project, parent = projectFor(ev.Cwd); parent != "" {
+		if ev.Project, parent = project.For(ev.Cwd); parent != "" {
 			meta = setMeta(meta, "project_parent", parent)
 		}
 	}
@@ -402,13 +404,13 @@ func fileEditInput(path string, edits json.RawMessage) json.RawMessage {
 
 // metadata decodes the optional metadata object, whose values must be
 // strings.
-func metadata(f fields) (map[string]string, string) {
-	v, k := f.lookup("metadata")
+func metadata(f payload.Object) (map[string]string, string) {
+	v, k := f.Lookup("metadata")
 	if v == nil {
 		return nil, ""
 	}
-	if kind(v) != "an object" {
-		return nil, fmt.Sprintf("%s must be an object of strings, got %s", k, kind(v))
+	if payload.Kind(v) != "an object" {
+		return nil, fmt.Sprintf("%s must be an object of strings, got %s", k, payload.Kind(v))
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(v, &raw); err != nil {
@@ -420,8 +422,8 @@ func metadata(f fields) (map[string]string, string) {
 	m := make(map[string]string, len(raw))
 	for key, val := range raw {
 		var s string
-		if kind(val) != "a string" || json.Unmarshal(val, &s) != nil {
-			return nil, fmt.Sprintf("%s.%s must be a string, got %s", k, key, kind(val))
+		if payload.Kind(val) != "a string" || json.Unmarshal(val, &s) != nil {
+			return nil, fmt.Sprintf("%s.%s must be a string, got %s", k, key, payload.Kind(val))
 		}
 		m[key] = s
 	}
@@ -444,7 +446,7 @@ const maxMillis = 253402300799999
 // keep.
 func parseTime(key string, v json.RawMessage) (time.Time, string) {
 	bad := fmt.Sprintf("%s must be an RFC 3339 time such as \"2026-03-14T09:26:53Z\", or Unix milliseconds", key)
-	if kind(v) == "a string" {
+	if payload.Kind(v) == "a string" {
 		var s string
 		if json.Unmarshal(v, &s) != nil {
 			return time.Time{}, bad
@@ -455,8 +457,8 @@ func parseTime(key string, v json.RawMessage) (time.Time, string) {
 		}
 		return t.UTC().Truncate(time.Millisecond), ""
 	}
-	if kind(v) != "a number" {
-		return time.Time{}, bad + ", got " + kind(v)
+	if payload.Kind(v) != "a number" {
+		return time.Time{}, bad + ", got " + payload.Kind(v)
 	}
 	ms, err := strconv.ParseInt(string(v), 10, 64)
 	if err != nil {

@@ -2,20 +2,16 @@ package adaptergeneric
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/claude-mem/claude-mem-server/sdk/adapter"
+	"github.com/claude-mem/claude-mem-server/sdk/adapter/adaptertest"
 )
 
 // BenchmarkNormalizeBatch measures a six-event Codex session batch.
 func BenchmarkNormalizeBatch(b *testing.B) {
-	ph := newPlaceholders(b, fixtureRepos(b))
-	raw, err := os.ReadFile("testdata/golden/events/codex-session.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	req := adapter.NormalizeRequest{Source: Source, Event: BatchEvent, Raw: ph.expand(raw)}
+	raw := adaptertest.NewFixture(b).ReadFile(b, "testdata/golden/events/codex-session.json")
+	req := adapter.NormalizeRequest{Source: Source, Event: BatchEvent, Raw: raw}
 	a := New()
 	b.SetBytes(int64(len(req.Raw)))
 	b.ReportAllocs()

@@ -1,86 +1,51 @@
 package adaptergeneric
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"os"
-	"slices"
+
 	"testing"
 
 	"github.com/claude-mem/claude-mem-server/sdk/adapter"
-	"github.com/claude-mem/claude-mem-server/sdk/event"
+	"github.com/claude-mem/claude-mem-server/sdk/adapter/adaptertest"
 )
 
-// FuzzNormalize feeds arbitrary payloads and event names to Normalize. It
-// must not panic, and must answer with events or a rejection (with a
-// reason), never both and never neither; the only error is
-// ErrUnknownEvent. Every event must be complete and encodable. The corpus
-// is seeded from the golden payloads.
+// FuzzNormalize feeds arbitrary payloads, event names and sources to
+// Normalize, with the assertions of adaptertest.FuzzNormalize (no panic,
+// events or a rejection, only ErrUnknownEvent as an error, complete events)
+// and the generic adapter's own: at most MaxBatch events, each naming its
+// hook, with a bounded platform source and agent fields and a time after
+// 1970, and a reply for any event name. The corpus is seeded from the
+// golden payloads under every type, a few aliases and none.
 func FuzzNormalize(f *testing.F) {
-	ph := newPlaceholders(f, fixtureRepos(f))
-	for _, tc := range goldenCases(f) {
-		raw, err := os.ReadFile(tc.input)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(tc.event, "", ph.expand(raw))
-	}
-	f.Add("events", "codex", []byte(`[{"type":"file-edit","sessionId":"s","filePath":"/a","edits":[]}]`))
-	f.Add("user_prompt", "My Agent", []byte(`{"sessionId":"s","occurredAt":1.5e12,"metadata":{}}`))
-
-	a := New(WithClock(testClock))
-	f.Fuzz(func(t *testing.T, name, source string, raw []byte) {
-		ctx := context.Background()
-		res, err := a.Normalize(ctx, adapter.NormalizeRequest{Source: source, Event: name, Raw: raw})
-		if err != nil {
-			if !errors.Is(err, adapter.ErrUnknownEvent) {
-				t.Fatalf("Normalize error %v, want nil or ErrUnknownEvent", err)
+	seeds := append(adaptertest.GoldenPayloads(f, "testdata/golden"),
+		[]byte(`[{"type":"file-edit","sessionId":"s","filePath":"/a","edits":[]}]`),
+		[]byte(`{"sessionId":"s","occurredAt":1.5e12,"metadata":{}}`))
+	events := append([]string{"", "PostToolUse", "Stop", "session-init", "file-edit"}, manifestEvents[:8]...)
+	a := New(WithClock(adaptertest.FixedClock))
+	adaptertest.Fuzzer{
+		Adapter: a,
+		Events:  events,
+		Seeds:   seeds,
+		Check: func(t *testing.T, req adapter.NormalizeRequest, res adapter.NormalizeResult) {
+			if len(res.Events) > MaxBatch {
+				t.Fatalf("%d events from one payload", len(res.Events))
 			}
-			if len(res.Events) != 0 || res.Rejection != "" {
-				t.Fatalf("Normalize returned an error and a result: %+v", res)
+			for _, ev := range res.Events {
+				switch {
+				case ev.HookEvent == "":
+					t.Fatalf("%s event names no hook", ev.Type)
+				case len(ev.PlatformSource) > maxPlatformBytes:
+					t.Fatalf("platform source of %d bytes", len(ev.PlatformSource))
+				case ev.OccurredAt.UnixMilli() <= 0:
+					t.Fatalf("occurred_at %v", ev.OccurredAt)
+				case len(ev.AgentID) > maxAgentField || len(ev.AgentType) > maxAgentField:
+					t.Fatalf("agent fields of %d and %d bytes", len(ev.AgentID), len(ev.AgentType))
+				}
 			}
-			return
-		}
-		if (res.Rejection == "") == (len(res.Events) == 0) {
-			t.Fatalf("Normalize = %d events and rejection %q; want exactly one of them", len(res.Events), res.Rejection)
-		}
-		if len(res.Events) > MaxBatch {
-			t.Fatalf("%d events from one payload", len(res.Events))
-		}
-		for _, ev := range res.Events {
-			checkEvent(t, ev)
-		}
-		out, err := a.RenderHookOutput(ctx, adapter.RenderRequest{Event: name, Context: string(raw)})
-		if err != nil || !json.Valid(out) {
-			t.Fatalf("RenderHookOutput = %q, %v", out, err)
-		}
-	})
-}
-
-// checkEvent asserts what every normalized event promises the host.
-func checkEvent(t *testing.T, ev event.AgentEvent) {
-	t.Helper()
-	switch {
-	case ev.SchemaVersion != event.SchemaVersion:
-		t.Fatalf("schema_version %d", ev.SchemaVersion)
-	case !slices.Contains(event.Types, ev.Type):
-		t.Fatalf("type %q", ev.Type)
-	case ev.ContentSessionID == "" || ev.PlatformSource == "" || ev.HookEvent == "":
-		t.Fatalf("session %q platform %q hook %q", ev.ContentSessionID, ev.PlatformSource, ev.HookEvent)
-	case len(ev.PlatformSource) > maxPlatformBytes:
-		t.Fatalf("platform source of %d bytes", len(ev.PlatformSource))
-	case ev.OccurredAt.IsZero() || ev.OccurredAt.UnixMilli() <= 0:
-		t.Fatalf("occurred_at %v", ev.OccurredAt)
-	case len(ev.AgentID) > maxAgentField || len(ev.AgentType) > maxAgentField:
-		t.Fatalf("agent fields of %d and %d bytes", len(ev.AgentID), len(ev.AgentType))
-	case ev.ToolInput != nil && !json.Valid(ev.ToolInput), ev.ToolResponse != nil && !json.Valid(ev.ToolResponse):
-		t.Fatalf("tool input %q response %q", ev.ToolInput, ev.ToolResponse)
-	}
-	if (ev.Type == event.TypeToolUse || ev.Type == event.TypePreToolUse) && ev.ToolName == "" {
-		t.Fatal("tool event without a tool name")
-	}
-	if _, err := json.Marshal(ev); err != nil {
-		t.Fatalf("event does not encode: %v", err)
-	}
+			out, err := a.RenderHookOutput(t.Context(), adapter.RenderRequest{Event: req.Event, Context: string(req.Raw)})
+			if err != nil || !json.Valid(out) {
+				t.Fatalf("RenderHookOutput = %q, %v", out, err)
+			}
+		},
+	}.Fuzz(f)
 }

@@ -58,10 +58,11 @@ type Provider struct {
 	db  *sql.DB
 	now func() time.Time
 
-	mu       sync.Mutex
-	lastUsed map[string]int64
-	stop     chan struct{}
-	done     chan struct{}
+	mu        sync.Mutex
+	lastUsed  map[string]int64
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 var _ auth.Provider = (*Provider)(nil)
@@ -209,10 +210,14 @@ func (p *Provider) RevokeKey(ctx context.Context, id string) error {
 
 // Close flushes last-used times and closes the store.
 func (p *Provider) Close() error {
-	close(p.stop)
-	<-p.done
-	p.flush(context.Background())
-	return p.db.Close()
+	var err error
+	p.closeOnce.Do(func() {
+		close(p.stop)
+		<-p.done
+		p.flush(context.Background())
+		err = p.db.Close()
+	})
+	return err
 }
 
 func (p *Provider) flushLoop() {

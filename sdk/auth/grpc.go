@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -92,6 +93,11 @@ var _ Provider = (*grpcClient)(nil)
 func NewClient(conn *grpc.ClientConn) Provider { return &grpcClient{c: authv1.NewAuthClient(conn)} }
 
 func (c *grpcClient) Authenticate(ctx context.Context, credential string) (Principal, error) {
+	// auth.v1 carries credentials as proto3 strings, which must be UTF-8.
+	// An HTTP header can hold any bytes; such a credential cannot be a key.
+	if !utf8.ValidString(credential) {
+		return Principal{}, ErrUnauthenticated
+	}
 	resp, err := c.c.Authenticate(ctx, &authv1.AuthenticateRequest{Credential: credential})
 	if err != nil {
 		return Principal{}, errTable.FromStatus(err)

@@ -1,4 +1,11 @@
-package adapterclaudecode
+// Package project is claude-mem's project naming: which project a working
+// directory belongs to, the way claude-mem names it (behaviour §1.9).
+//
+// Adapters call For on the cwd of each hook payload, so that every agent's
+// events land in the same projects as Claude Code's. The derivation does not
+// run git: a hook must stay cheap, and the server may not even have git
+// installed. It reads the .git entries it walks past, and nothing else.
+package project
 
 import (
 	"io"
@@ -7,27 +14,26 @@ import (
 	"strings"
 )
 
-// unknownProject is claude-mem's name for a cwd that names nothing.
-const unknownProject = "unknown-project"
+// Unknown is claude-mem's name for a cwd that names nothing.
+const Unknown = "unknown-project"
 
 // maxRepoWalk bounds the walk up from cwd to the repository's top.
 const maxRepoWalk = 128
 
-// projectFor names the project that cwd belongs to, the way claude-mem does
-// (behaviour §1.9), but without running git: a hook must stay cheap, and
-// the server may not even have git installed.
+// For names the project that cwd belongs to.
 //
 // The name is the basename of the repository's top, found by walking up
 // from cwd to the first directory holding a .git directory or file, and
 // the basename of cwd itself when there is none on this machine (the agent
 // may run elsewhere). A linked worktree is named "<parent>/<worktree>",
 // and parent then names the main repository, so that context can read both
-// as claude-mem's allProjects does. An empty or root cwd is
-// "unknown-project", and a Windows drive root is "drive-C".
-func projectFor(cwd string) (name, parent string) {
+// as claude-mem's allProjects does; parent is "" otherwise. An empty or
+// root cwd is Unknown, and a Windows drive root is "drive-C". A leading ~
+// is the user's home directory.
+func For(cwd string) (name, parent string) {
 	cwd = strings.TrimSpace(cwd)
 	if cwd == "" {
-		return unknownProject, ""
+		return Unknown, ""
 	}
 	top := expandHome(cwd)
 	if root, p, ok := findRepo(top); ok {
@@ -38,7 +44,7 @@ func projectFor(cwd string) (name, parent string) {
 	case isDriveRoot(name):
 		return "drive-" + strings.ToUpper(name[:1]), ""
 	case name == "" || name == "." || name == "..":
-		return unknownProject, ""
+		return Unknown, ""
 	case parent != "":
 		return parent + "/" + name, parent
 	}

@@ -1,4 +1,4 @@
-package adapterclaudecode
+package project
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestProjectFor(t *testing.T) {
+func TestFor(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	mkdir := func(p string) {
@@ -44,18 +44,18 @@ func TestProjectFor(t *testing.T) {
 		"submodule":                {cwd: filepath.Join(root, "repo/vendor/sub"), want: "sub"},
 		"unparsable .git file":     {cwd: filepath.Join(root, "odd"), want: "odd"},
 		"no repository":            {cwd: filepath.Join(root, "plain/dir"), want: "dir"},
-		"empty":                    {cwd: "", want: unknownProject},
-		"blank":                    {cwd: "  ", want: unknownProject},
-		"root":                     {cwd: "/", want: unknownProject},
+		"empty":                    {cwd: "", want: Unknown},
+		"blank":                    {cwd: "  ", want: Unknown},
+		"root":                     {cwd: "/", want: Unknown},
 		"windows path":             {cwd: `C:\Users\dev\src\billing-api`, want: "billing-api"},
 		"windows drive root":       {cwd: `c:\`, want: "drive-C"},
-		"relative dot":             {cwd: ".", want: unknownProject},
+		"relative dot":             {cwd: ".", want: Unknown},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			got, parent := projectFor(tc.cwd)
+			got, parent := For(tc.cwd)
 			if got != tc.want || parent != tc.parent {
-				t.Errorf("projectFor(%q) = %q, %q; want %q, %q", tc.cwd, got, parent, tc.want, tc.parent)
+				t.Errorf("For(%q) = %q, %q; want %q, %q", tc.cwd, got, parent, tc.want, tc.parent)
 			}
 		})
 	}
