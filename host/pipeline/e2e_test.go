@@ -40,7 +40,7 @@ type e2eBundle struct {
 }
 
 // e2eSetup starts a real host, with the bundled plugins as subprocesses.
-func e2eSetup(t *testing.T, configure func(*config.Config)) *e2eBundle {
+func e2eSetup(t testing.TB, configure func(*config.Config)) *e2eBundle {
 	t.Helper()
 	cfg := config.Default(t.TempDir())
 	cfg.DataDir = t.TempDir()
@@ -80,7 +80,7 @@ type reply struct {
 	body   []byte
 }
 
-func (b *e2eBundle) post(t *testing.T, path, contentType string, body []byte) reply {
+func (b *e2eBundle) post(t testing.TB, path, contentType string, body []byte) reply {
 	t.Helper()
 	resp, err := http.Post(b.base+path, contentType, bytes.NewReader(body))
 	if err != nil {
@@ -94,7 +94,7 @@ func (b *e2eBundle) post(t *testing.T, path, contentType string, body []byte) re
 	return reply{status: resp.StatusCode, header: resp.Header, body: data}
 }
 
-func (b *e2eBundle) get(t *testing.T, path string, v any) int {
+func (b *e2eBundle) get(t testing.TB, path string, v any) int {
 	t.Helper()
 	resp, err := http.Get(b.base + path)
 	if err != nil {
@@ -108,7 +108,7 @@ func (b *e2eBundle) get(t *testing.T, path string, v any) int {
 }
 
 // waitIdle waits until no generation job is open, and fails on a failed one.
-func (b *e2eBundle) waitIdle(t *testing.T) map[string]int64 {
+func (b *e2eBundle) waitIdle(t testing.TB) map[string]int64 {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -132,7 +132,7 @@ func (b *e2eBundle) waitIdle(t *testing.T) map[string]int64 {
 	}
 }
 
-func (b *e2eBundle) counts(t *testing.T) map[string]int64 {
+func (b *e2eBundle) counts(t testing.TB) map[string]int64 {
 	t.Helper()
 	c, err := memory.Counts(context.Background(), b.srv.Store().Reader())
 	if err != nil {
@@ -148,7 +148,7 @@ func (b *e2eBundle) counts(t *testing.T) map[string]int64 {
 
 type hookIDs struct{ status, event, session, job string }
 
-func (b *e2eBundle) replay(t *testing.T, calls []hookCall, wantStatus int) []hookIDs {
+func (b *e2eBundle) replay(t testing.TB, calls []hookCall, wantStatus int) []hookIDs {
 	t.Helper()
 	out := make([]hookIDs, len(calls))
 	for i, c := range calls {
