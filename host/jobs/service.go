@@ -42,8 +42,9 @@ type Service struct {
 	log      hclog.Logger
 	handlers map[string]Handler
 
-	kick chan bool // true asks for a full reconcile
-	wg   sync.WaitGroup
+	kick    chan bool     // true asks for a full reconcile
+	pending chan []string // jobs committed to the outbox, to enqueue
+	wg      sync.WaitGroup
 }
 
 // New returns a Service. Register handlers before Start.
@@ -63,7 +64,7 @@ func New(st *store.Store, engine EngineFunc, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	return &Service{store: st, engine: engine, opts: opts, log: opts.Logger.Named("jobs"), handlers: map[string]Handler{}, kick: make(chan bool, 1)}
+	return &Service{store: st, engine: engine, opts: opts, log: opts.Logger.Named("jobs"), handlers: map[string]Handler{}, kick: make(chan bool, 1), pending: make(chan []string, 1024)}
 }
 
 // Handle registers the handler for a kind.
@@ -100,6 +101,49 @@ func (s *Service) Dispatch(ctx context.Context, ids []string) bool {
 		return false
 	}
 	return true
+}
+
+// DispatchAsync hands jobs committed to the outbox to a background
+// dispatcher, which enqueues them in batches. The caller does not wait for
+// the engine: the jobs are acknowledged once committed, and batching the
+// enqueues of concurrent requests keeps the engine's round trip off every
+// request's path. If the dispatcher is saturated, the reconciler picks the
+// jobs up from the outbox instead.
+func (s *Service) DispatchAsync(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	select {
+	case s.pending <- ids:
+	default:
+		s.Kick(false)
+	}
+}
+
+// dispatchLoop drains DispatchAsync: it gathers what arrives within a
+// millisecond, up to a full engine batch, and enqueues it in one call.
+func (s *Service) dispatchLoop(ctx context.Context) {
+	for {
+		var batch []string
+		select {
+		case <-ctx.Done():
+			return
+		case ids := <-s.pending:
+			batch = append(batch, ids...)
+		}
+		linger := time.NewTimer(time.Millisecond)
+	gather:
+		for len(batch) < queue.MaxBatch {
+			select {
+			case ids := <-s.pending:
+				batch = append(batch, ids...)
+			case <-linger.C:
+				break gather
+			}
+		}
+		linger.Stop()
+		s.Dispatch(ctx, batch)
+	}
 }
 
 // Kick asks the reconciler to run now; full re-enqueues every open job,

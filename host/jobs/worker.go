@@ -20,6 +20,7 @@ func (s *Service) Start(ctx context.Context) {
 		s.log.Info("re-enqueued open jobs from the outbox", "jobs", n)
 	}
 	s.wg.Go(func() { s.reconcileLoop(ctx) })
+	s.wg.Go(func() { s.dispatchLoop(ctx) })
 	for i := range s.opts.Concurrency {
 		worker := fmt.Sprintf("%s-%d", s.opts.Worker, i)
 		s.wg.Go(func() { s.workLoop(ctx, worker) })

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -73,7 +74,7 @@ func BenchmarkIngestHook(b *testing.B) {
 	for _, clients := range []int{1, 8} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			e := e2eSetup(b, nil)
-			url := e.base + "/v1/hooks/claude-code/PostToolUse"
+			url := e.base + "/v1/hooks/claude-code/PostToolUse" + os.Getenv("BENCH_QS")
 			var (
 				mu    sync.Mutex
 				lat   []time.Duration

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/claude-mem/claude-mem-server/host/audit"
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
 	"github.com/claude-mem/claude-mem-server/host/jobs"
 	"github.com/claude-mem/claude-mem-server/host/memory"
@@ -66,6 +67,8 @@ func writeIngestErr(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ve):
 		httpapi.WriteError(w, r, http.StatusBadRequest, CodeInvalidEvent, ve.Msg)
+	case errors.Is(err, ErrProjectForbidden):
+		httpapi.WriteError(w, r, http.StatusForbidden, "forbidden", "this key is bound to another project than the event's")
 	case errors.Is(err, memory.ErrTeamMismatch):
 		httpapi.WriteError(w, r, http.StatusConflict, "conflict", "the session belongs to another team")
 	default:
@@ -208,6 +211,9 @@ func (p *Pipeline) getEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev, err := memory.GetEvent(r.Context(), p.opts.Store.Reader(), team, id)
+	if err == nil && !p.projectAllowed(r.Context(), ev.ProjectID) {
+		err = memory.ErrNotFound // another project's row: as if it did not exist
+	}
 	if errors.Is(err, memory.ErrNotFound) {
 		httpapi.WriteError(w, r, http.StatusNotFound, httpapi.CodeNotFound, fmt.Sprintf("no event %d", id))
 		return
@@ -225,9 +231,12 @@ func (p *Pipeline) getEvent(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteErr(w, r, err)
 		return
 	}
+	recalled := []string{audit.MemoryID(audit.KindEvent, ev.ID)}
 	for _, o := range obs {
 		resp.ObservationIDs = append(resp.ObservationIDs, o.ID)
+		recalled = append(recalled, audit.MemoryID(audit.KindObservation, o.ID))
 	}
+	audit.Annotate(r.Context(), audit.Resource(audit.MemoryID(audit.KindEvent, ev.ID)), audit.Project(ev.ProjectID), audit.Memories(recalled...))
 	httpapi.WriteJSON(w, http.StatusOK, resp)
 }
 
@@ -283,6 +292,9 @@ func (p *Pipeline) startSession(w http.ResponseWriter, r *http.Request) {
 			TeamID: team, ProjectID: projectID, Project: pr.project, PlatformSource: pr.ev.PlatformSource,
 			ContentSessionID: pr.ev.ContentSessionID, Cwd: pr.ev.Cwd, AgentID: pr.ev.AgentID, AgentType: pr.ev.AgentType, StartedAt: now,
 		})
+		if err == nil && (!p.projectAllowed(r.Context(), projectID) || !p.projectAllowed(r.Context(), sess.ProjectID)) {
+			err = ErrProjectForbidden // rolls back the project and session
+		}
 		return err
 	})
 	if err != nil {
@@ -330,6 +342,9 @@ func (p *Pipeline) endSession(w http.ResponseWriter, r *http.Request) {
 		s, err := memory.CompleteSession(r.Context(), tx, team, id, p.now())
 		if err != nil {
 			return err
+		}
+		if !p.projectAllowed(r.Context(), s.ProjectID) {
+			return memory.ErrNotFound // another project's session; rolls back
 		}
 		sess = s
 		if !gen {

@@ -221,9 +221,11 @@ func (p *Pipeline) Ingest(ctx context.Context, teamID string, in []Input, genera
 // dispatch enqueues the new jobs and reports their status in results; a
 // repeat reports its job's current status.
 func (p *Pipeline) dispatch(ctx context.Context, newJobs []string, results []Result) {
+	// The jobs are durable in the outbox; the engine gets them from the
+	// background dispatcher, so the reply says "queued".
 	status := jobs.StatusQueued
-	if len(newJobs) > 0 && p.opts.Jobs != nil && p.opts.Jobs.Dispatch(context.WithoutCancel(ctx), newJobs) {
-		status = jobs.StatusEnqueued
+	if p.opts.Jobs != nil {
+		p.opts.Jobs.DispatchAsync(newJobs)
 	}
 	fresh := make(map[string]bool, len(newJobs))
 	for _, id := range newJobs {
@@ -316,6 +318,9 @@ func (p *Pipeline) write(ctx context.Context, tx *sql.Tx, c *txCache, teamID str
 				return res, "", err
 			}
 		}
+		if !p.projectAllowed(ctx, sess.ProjectID) {
+			return res, "", ErrProjectForbidden
+		}
 		res.Status, res.EventID, res.SessionID, res.PromptNumber, res.session = StatusExisting, old.ID, old.SessionID, old.PromptNumber, sess
 		if old.Type == string(event.TypeUserPrompt) && sess.CurrentPrompt != old.PromptNumber {
 			// A replayed prompt: the events that follow belong to its turn.
@@ -336,6 +341,9 @@ func (p *Pipeline) write(ctx context.Context, tx *sql.Tx, c *txCache, teamID str
 	sess, err := c.session(ctx, tx, teamID, pr, now)
 	if err != nil {
 		return res, "", err
+	}
+	if !p.projectAllowed(ctx, sess.ProjectID) {
+		return res, "", ErrProjectForbidden // rolls back what c.session created
 	}
 	res.session = sess
 	n := sess.CurrentPrompt

@@ -33,6 +33,15 @@ import (
 	"github.com/claude-mem/claude-mem-server/sdk/event"
 )
 
+// ErrProjectForbidden is returned when a request's key is bound to another
+// project than the one its event belongs to; it is answered with 403.
+var ErrProjectForbidden = errors.New("pipeline: this key is bound to another project than the event's")
+
+// projectAllowed applies Options.Project.
+func (p *Pipeline) projectAllowed(ctx context.Context, projectID int64) bool {
+	return p.opts.Project == nil || p.opts.Project(ctx, projectID)
+}
+
 // ErrUnknownAdapter is what Options.Adapter returns (wrapped) for a source
 // no adapter serves.
 var ErrUnknownAdapter = errors.New("pipeline: no adapter for this source")
@@ -72,6 +81,10 @@ type Options struct {
 	// Team returns the team a request acts for. Default: memory.LocalTeam
 	// for every request (auth and teams are a later issue).
 	Team func(r *http.Request) (string, error)
+	// Project reports whether the request (its context) may read and
+	// write rows of a project of its team: a key bound to one project may
+	// touch no other (access.ProjectAllowed). Default: every project.
+	Project func(ctx context.Context, projectID int64) bool
 	// Context supplies the context of hook replies. Default: none.
 	Context ContextFunc
 	// MaxAttempts and Backoff are the retry policy of generation jobs.
