@@ -105,6 +105,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.versionCommand(),
 		a.pluginCommand(),
 	)
+	root.AddCommand(a.hookCommand(), a.installCommand(), a.uninstallCommand())
 	return root
 }
 

@@ -90,6 +90,8 @@ func (a *app) serverCommand(name, short string, full bool) *cobra.Command {
 	cmd.AddCommand(a.startCommand(), a.stopCommand(), a.restartCommand(), a.statusCommand())
 	if full {
 		cmd.AddCommand(a.logsCommand(), a.migrateCommand(), a.doctorCommand(), a.healthcheckCommand())
+		cmd.AddCommand(a.teamCommand(), a.projectCommand(), a.apiKeyCommand())
+		cmd.AddCommand(a.importCommand())
 	}
 	return cmd
 }
@@ -353,7 +355,7 @@ func (a *app) status(ctx context.Context, cfg config.Config, asJSON bool) error 
 		port = cfg.Server.Port
 	}
 	addr := dialAddr(cfg.Server.Host, port)
-	info, err := fetchInfo(ctx, addr)
+	info, err := fetchInfo(ctx, addr, a.getenv(EnvAPIKey))
 	if err != nil {
 		return fmt.Errorf("the server (pid %d) runs but does not answer on http://%s: %w; see `claude-mem server logs`, or restart it with `claude-mem server restart`", pid, addr, err)
 	}
@@ -436,13 +438,18 @@ func healthy(ctx context.Context, addr string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-func fetchInfo(ctx context.Context, addr string) (httpapi.Info, error) {
+// fetchInfo reads /v1/info, with key (CLAUDE_MEM_API_KEY) if set: a
+// server in api-key mode answers only with one.
+func fetchInfo(ctx context.Context, addr, key string) (httpapi.Info, error) {
 	ctx, cancel := context.WithTimeout(ctx, infoTimeout)
 	defer cancel()
 	var info httpapi.Info
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v1/info", nil)
 	if err != nil {
 		return info, err
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {

@@ -69,6 +69,11 @@ const (
 	DefaultLockDuration    = 5 * time.Minute
 	DefaultLogLevel        = "info"
 	DefaultStartTimeout    = 5 * time.Second
+	DefaultRateLimit       = 600
+	DefaultAuditRetention  = 90 * 24 * time.Hour
+	// MinAuditRetention is the shortest retention: the audit log refuses
+	// to delete younger rows.
+	MinAuditRetention = 24 * time.Hour
 
 	DefaultMaxInputChars      = 16000
 	DefaultBatchSize          = 10
@@ -153,10 +158,20 @@ type Queue struct {
 	LockDuration time.Duration `koanf:"lock_duration"`
 }
 
-// Auth configures how requests are authenticated.
+// Auth configures how requests are authenticated and limited.
 type Auth struct {
 	// Mode is "local" (trust the local user) or "api-key". Default: local.
+	// In local mode a request from loopback, with a loopback Host header,
+	// no X-Forwarded-* header and no key acts as the owner of the local
+	// team; a server on a non-loopback address refuses to start in it.
 	Mode string `koanf:"mode"`
+	// RateLimitPerMinute is each API key's token-bucket rate, and its
+	// burst; a key past it is answered 429 with Retry-After. 0 disables
+	// the limit. Default: 600.
+	RateLimitPerMinute int `koanf:"rate_limit_per_minute"`
+	// AuditRetention is how long audit log entries are kept: 0 keeps them
+	// forever, else at least 24h. Default: 2160h (90 days).
+	AuditRetention time.Duration `koanf:"audit_retention"`
 }
 
 // Log configures logging.
@@ -284,7 +299,7 @@ func staticDefaults(home string) Config {
 			Concurrency:  DefaultConcurrency,
 			LockDuration: DefaultLockDuration,
 		},
-		Auth:    Auth{Mode: AuthLocal},
+		Auth:    Auth{Mode: AuthLocal, RateLimitPerMinute: DefaultRateLimit, AuditRetention: DefaultAuditRetention},
 		Log:     Log{Level: DefaultLogLevel},
 		Plugins: Plugins{StartTimeout: DefaultStartTimeout},
 		Generation: Generation{
@@ -419,6 +434,12 @@ func (c Config) Validate() error {
 
 	if !slices.Contains(authModes, c.Auth.Mode) {
 		return fmt.Errorf("config: auth.mode %q is not supported; set %s to %s", c.Auth.Mode, hint("auth.mode"), orList(authModes))
+	}
+	if c.Auth.RateLimitPerMinute < 0 {
+		return fmt.Errorf("config: auth.rate_limit_per_minute %d is negative; set it to 0 (no limit) or a number of requests such as %d", c.Auth.RateLimitPerMinute, DefaultRateLimit)
+	}
+	if r := c.Auth.AuditRetention; r < 0 || (r > 0 && r < MinAuditRetention) {
+		return fmt.Errorf("config: auth.audit_retention %s is too short; set it to 0 (keep forever) or at least %s", r, MinAuditRetention)
 	}
 	if !slices.Contains(logLevels, c.Log.Level) {
 		return fmt.Errorf("config: log.level %q is not supported; set %s to %s", c.Log.Level, hint("log.level"), orList(logLevels))

@@ -589,6 +589,8 @@ queue:
   lock_duration: 30s
 auth:
   mode: api-key
+  rate_limit_per_minute: 60
+  audit_retention: 720h
 log:
   level: trace
   file: logs/x.log
@@ -616,7 +618,7 @@ plugins:
 			Engine: EngineBullMQ, RedisURL: "redis://:pw@valkey:6379/2", RedisPrefix: "mine",
 			Concurrency: 8, LockDuration: 30 * time.Second,
 		},
-		Auth: Auth{Mode: AuthAPIKey},
+		Auth: Auth{Mode: AuthAPIKey, RateLimitPerMinute: 60, AuditRetention: 30 * 24 * time.Hour},
 		Log:  Log{Level: "trace", File: filepath.Join(b.home, "mem", "logs", "x.log")},
 		Plugins: Plugins{
 			Dir:          filepath.Join(b.home, "plug"),
@@ -712,6 +714,14 @@ func TestValidate(t *testing.T) {
 		"auth mode": {
 			modify: func(c *Config) { c.Auth.Mode = "none" },
 			want:   `auth.mode "none" is not supported; set CLAUDE_MEM_AUTH_MODE (or auth.mode) to local or api-key`,
+		},
+		"rate limit": {
+			modify: func(c *Config) { c.Auth.RateLimitPerMinute = -1 },
+			want:   "auth.rate_limit_per_minute -1 is negative",
+		},
+		"audit retention": {
+			modify: func(c *Config) { c.Auth.AuditRetention = time.Hour },
+			want:   "auth.audit_retention 1h0m0s is too short; set it to 0 (keep forever) or at least 24h0m0s",
 		},
 		"log level": {
 			modify: func(c *Config) { c.Log.Level = "verbose" },
@@ -811,7 +821,7 @@ func TestDefault(t *testing.T) {
 			Engine: "sqlite", RedisURL: "redis://127.0.0.1:6379/0", RedisPrefix: "claude_mem_" + strconv.Itoa(port),
 			Concurrency: 2, LockDuration: 5 * time.Minute,
 		},
-		Auth:    Auth{Mode: "local"},
+		Auth:    Auth{Mode: "local", RateLimitPerMinute: 600, AuditRetention: 90 * 24 * time.Hour},
 		Log:     Log{Level: "info"},
 		Plugins: Plugins{Dir: filepath.Join("/home/u", ".claude-mem", "plugins"), StartTimeout: 5 * time.Second},
 		Generation: Generation{

@@ -17,6 +17,10 @@ type Deps struct {
 	// MaxBodyBytes bounds every request body.
 	MaxBodyBytes int64
 	Logger       hclog.Logger
+	// Middleware runs on every request after the host's own (request ID,
+	// panic recovery, body limit) and before routing: authentication and
+	// authorization (host/access).
+	Middleware []func(http.Handler) http.Handler
 }
 
 // NewRouter returns the router with the host's routes. Later packages mount
@@ -27,6 +31,7 @@ func NewRouter(d Deps) chi.Router {
 	}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, requestIDHeader, recoverer(d.Logger), bodyLimit(d.MaxBodyBytes))
+	r.Use(d.Middleware...)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, http.StatusNotFound, CodeNotFound, "no route for "+r.Method+" "+r.URL.Path)
 	})

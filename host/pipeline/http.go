@@ -70,7 +70,8 @@ func writeIngestErr(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrProjectForbidden):
 		httpapi.WriteError(w, r, http.StatusForbidden, "forbidden", "this key is bound to another project than the event's")
 	case errors.Is(err, memory.ErrTeamMismatch):
-		httpapi.WriteError(w, r, http.StatusConflict, "conflict", "the session belongs to another team")
+		// Another team's session: answered as if it did not exist.
+		httpapi.WriteError(w, r, http.StatusNotFound, httpapi.CodeNotFound, "no such session for this team")
 	default:
 		httpapi.WriteErr(w, r, err)
 	}

@@ -166,6 +166,15 @@ func TestComposeStack(t *testing.T) {
 		}
 		env = append(env, k+"="+v)
 	}
+	// api-key mode answers nothing but /healthz without a key: mint one on
+	// the data dir before the server starts, as docs/security.md says.
+	mint := exec.Command(hosttest.Binary(t), "server", "api-key", "create", "--scope", "*", "--name", "compose")
+	mint.Env = env
+	out, err := mint.Output()
+	if err != nil {
+		t.Fatalf("api-key create: %v", err)
+	}
+	key := strings.TrimSpace(string(out))
 	cmd := exec.Command(hosttest.Binary(t), cm.Command...)
 	cmd.Env = env
 	var logs syncBuffer
@@ -174,7 +183,7 @@ func TestComposeStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	info := waitHealthyT(t, fmt.Sprintf("http://127.0.0.1:%d", port))
+	info := waitHealthyWithKey(t, fmt.Sprintf("http://127.0.0.1:%d", port), key)
 	if info.QueueEngine != "valkey" {
 		t.Fatalf("engine %q, want valkey", info.QueueEngine)
 	}

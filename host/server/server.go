@@ -18,6 +18,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/claude-mem/claude-mem-server/host/access"
+	"github.com/claude-mem/claude-mem-server/host/audit"
 	"github.com/claude-mem/claude-mem-server/host/bundled"
 	"github.com/claude-mem/claude-mem-server/host/config"
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
@@ -62,6 +64,10 @@ type Server struct {
 
 	budget *provider.Budgeted
 
+	auth   *supervisor.Plugin // the auth provider
+	access *access.Access
+	audit  *audit.Log
+
 	workCancel context.CancelFunc
 	stopOnce   sync.Once
 }
@@ -80,6 +86,9 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 			s.stop(context.Background())
 		}
 	}()
+	if err := checkExposure(cfg, opts.Listener); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: data dir %s: %w", cfg.DataDir, err)
 	}
@@ -114,6 +123,8 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		switch spec.Kind {
 		case plugin.KindQueue:
 			s.queue = p
+		case plugin.KindAuth:
+			s.auth = p
 		case plugin.KindAdapter:
 			if err := s.addAdapter(ctx, p); err != nil {
 				return nil, err
@@ -124,7 +135,11 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	s.jobs = jobs.New(st, s.Engine, jobs.Options{
 		Concurrency: cfg.Queue.Concurrency, Lock: cfg.Queue.LockDuration, Logger: log, Worker: hostname(),
 	})
-	s.router = httpapi.NewRouter(httpapi.Deps{Info: s.Info, MaxBodyBytes: cfg.Server.MaxBodyBytes, Logger: log.Named("http")})
+	if err := s.setupAccess(cfg); err != nil {
+		return nil, err
+	}
+	s.router = httpapi.NewRouter(httpapi.Deps{Info: s.Info, MaxBodyBytes: cfg.Server.MaxBodyBytes, Logger: log.Named("http"), Middleware: s.accessMiddleware()})
+	s.mountAccess()
 	if err := s.mountPipeline(cfg); err != nil {
 		return nil, err
 	}
@@ -153,6 +168,7 @@ func (s *Server) mountPipeline(cfg config.Config) error {
 	}
 	pl, err := pipeline.New(pipeline.Options{
 		Store: s.store, Jobs: s.jobs, Provider: prov, Privacy: filter, Generation: cfg.Generation, Logger: s.log.Named("pipeline"),
+		Team: access.TeamOf, Project: access.ProjectAllowed, Context: s.hookContext,
 		Adapter: func(source string) (adapter.Adapter, error) {
 			a, err := s.Adapter(source)
 			if errors.Is(err, ErrUnknownAdapter) {
@@ -166,6 +182,9 @@ func (s *Server) mountPipeline(cfg config.Config) error {
 	}
 	pl.Mount(s.router)
 	pl.Register(s.Handle)
+	if err := s.mountLegacy(pl, filter); err != nil {
+		return err
+	}
 	s.budget = prov
 	return nil
 }
@@ -307,6 +326,9 @@ func (s *Server) stop(ctx context.Context) {
 		if s.workCancel != nil {
 			s.workCancel()
 			s.jobs.Wait()
+		}
+		if s.audit != nil {
+			s.audit.Close() // after the requests it records
 		}
 		if s.sup != nil {
 			s.sup.Stop()

@@ -33,7 +33,7 @@ type Store struct {
 func dsn(path string, readOnly bool) string {
 	q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
 	if readOnly {
-		q = "?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=foreign_keys(ON)"
+		q = "?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=foreign_keys(ON)&_pragma=cache_size(-32768)"
 	}
 	return "file:" + path + q
 }
