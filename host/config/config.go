@@ -75,6 +75,9 @@ const (
 	// to delete younger rows.
 	MinAuditRetention = 24 * time.Hour
 
+	DefaultContextTokens       = 6000
+	DefaultPromptContextTokens = 1500
+
 	DefaultMaxInputChars      = 16000
 	DefaultBatchSize          = 10
 	DefaultGenerationTimeout  = 60 * time.Second
@@ -120,6 +123,8 @@ type Config struct {
 	// Privacy configures what is stripped, redacted or skipped before
 	// anything is stored or sent to a model.
 	Privacy Privacy `koanf:"privacy"`
+	// Context configures the memory handed back to agents.
+	Context Context `koanf:"context"`
 
 	// configFile is the config file Load consulted (it may not exist).
 	configFile string
@@ -239,6 +244,16 @@ type Budget struct {
 	FallbackToHeuristic bool `koanf:"fallback_to_heuristic"`
 }
 
+// Context bounds the memory handed back to agents in hook replies. Tokens
+// are estimated as ceil(characters/4); a pack never exceeds its budget.
+type Context struct {
+	// MaxTokens bounds the SessionStart context. Default: 6000.
+	MaxTokens int `koanf:"max_tokens"`
+	// PromptMaxTokens bounds the memory relevant to a prompt, added on
+	// UserPromptSubmit. 0 turns that injection off. Default: 1500.
+	PromptMaxTokens int `koanf:"prompt_max_tokens"`
+}
+
 // Privacy configures what never reaches the store or a model.
 type Privacy struct {
 	// RedactPatterns are extra regular expressions whose matches are
@@ -315,6 +330,7 @@ func staticDefaults(home string) Config {
 			},
 		},
 		Privacy: Privacy{SkipTools: append([]string(nil), DefaultSkipTools...)},
+		Context: Context{MaxTokens: DefaultContextTokens, PromptMaxTokens: DefaultPromptContextTokens},
 	}
 }
 
@@ -462,6 +478,12 @@ func (c Config) Validate() error {
 	}
 	if b := c.Generation.Budget; b.DailyTokens < 0 || b.ProjectDailyTokens < 0 || b.JobTokens < 0 {
 		return errors.New("config: generation.budget limits must be 0 (no limit) or positive")
+	}
+	if c.Context.MaxTokens < 100 {
+		return fmt.Errorf("config: context.max_tokens %d is too small; set CLAUDE_MEM_CONTEXT_MAX_TOKENS to 100 or more (default %d)", c.Context.MaxTokens, DefaultContextTokens)
+	}
+	if c.Context.PromptMaxTokens < 0 {
+		return fmt.Errorf("config: context.prompt_max_tokens %d is negative; set it to 0 (off) or more (default %d)", c.Context.PromptMaxTokens, DefaultPromptContextTokens)
 	}
 	for _, p := range c.Privacy.RedactPatterns {
 		if _, err := regexp.Compile(p); err != nil {

@@ -633,6 +633,7 @@ plugins:
 			Budget: Budget{DailyTokens: 2_000_000, ProjectDailyTokens: 500_000, JobTokens: 120_000, FallbackToHeuristic: true},
 		},
 		Privacy:    Privacy{SkipTools: []string{"ListMcpResourcesTool", "SlashCommand", "Skill", "TodoWrite", "AskUserQuestion"}},
+		Context:    Context{MaxTokens: 6000, PromptMaxTokens: 1500},
 		configFile: filepath.Join(b.dataDir, ConfigFileName),
 	}
 	assertConfig(t, want, got)
@@ -829,6 +830,7 @@ func TestDefault(t *testing.T) {
 			Budget: Budget{DailyTokens: 2_000_000, ProjectDailyTokens: 500_000, JobTokens: 120_000, FallbackToHeuristic: true},
 		},
 		Privacy: Privacy{SkipTools: []string{"ListMcpResourcesTool", "SlashCommand", "Skill", "TodoWrite", "AskUserQuestion"}},
+		Context: Context{MaxTokens: 6000, PromptMaxTokens: 1500},
 	}
 	assertConfig(t, want, got)
 	if err := got.Validate(); err != nil {

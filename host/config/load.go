@@ -71,6 +71,7 @@ var EnvVars = []EnvVar{
 	{Name: "CLAUDE_MEM_GENERATION_MODEL", Key: "generation.model", Help: "model for the generation provider"},
 	{Name: "CLAUDE_MEM_GENERATION_BASE_URL", Key: "generation.base_url", Help: "API base URL for the generation provider (OpenRouter, Ollama, LM Studio…)"},
 	{Name: "CLAUDE_MEM_GENERATION_API_KEY", Key: "generation.api_key", Help: "API key for the generation provider"},
+	{Name: "CLAUDE_MEM_CONTEXT_MAX_TOKENS", Key: "context.max_tokens", Help: "token budget of the SessionStart context (default 6000)"},
 	{Name: "CLAUDE_MEM_SKIP_TOOLS", Key: "privacy.skip_tools", Help: "comma-separated tool names whose events are not stored"},
 	{Name: "CLAUDE_MEM_EXCLUDED_PROJECTS", Key: "privacy.excluded_projects", Help: "comma-separated globs of project directories that are not stored"},
 	{Name: "CLAUDE_MEM_WORKER_HOST", Key: "server.host", Help: "alias of CLAUDE_MEM_SERVER_HOST, used only when that is unset"},

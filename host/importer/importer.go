@@ -110,6 +110,8 @@ type run struct {
 	prog   *progress
 	now    time.Time
 
+	sizes     map[string]int64     // rows per source table
+	stmts     map[string]*sql.Stmt // of the current batch's transaction
 	projects  map[string]int64
 	bySrcID   map[int64]session  // source sdk_sessions.id
 	byMemory  map[string]session // source memory_session_id
@@ -143,7 +145,7 @@ func Import(ctx context.Context, opts Options) (Report, error) {
 	defer src.Close()
 	src.SetMaxOpenConns(1)
 	r := &run{opts: opts, src: src, cols: map[string]map[string]bool{}, report: rep, now: opts.Now().UTC(),
-		projects: map[string]int64{}, bySrcID: map[int64]session{}, byMemory: map[string]session{}, byContent: map[string]session{}}
+		sizes: map[string]int64{}, projects: map[string]int64{}, bySrcID: map[int64]session{}, byMemory: map[string]session{}, byContent: map[string]session{}}
 	if err := r.inspect(ctx); err != nil {
 		return r.report, err
 	}
@@ -209,38 +211,30 @@ func (r *run) total(ctx context.Context) (int64, error) {
 		if err := r.src.QueryRowContext(ctx, `SELECT COUNT(*) FROM "`+table+`"`).Scan(&n); err != nil {
 			return 0, fmt.Errorf("importer: count %s: %w", table, err)
 		}
+		r.sizes[table] = n
 		total += n
 	}
 	return total, nil
 }
 
-// batches reads the source query's rows and hands them to write in
-// transactions of BatchSize rows.
-func batches[T any](ctx context.Context, r *run, label, query string, scan func(*sql.Rows) (T, error), write func(*sql.Tx, T) error) error {
+// batches streams the source query's rows to write, in transactions of
+// BatchSize rows: memory stays bounded whatever the source's size, and a
+// running server's writes interleave with the import.
+func batches[T any](ctx context.Context, r *run, label, table, query string, scan func(*sql.Rows) (T, error), write func(*sql.Tx, T) error) error {
+	r.prog.table(label, r.sizes[table])
 	rows, err := r.src.QueryContext(ctx, query)
 	if err != nil {
 		return fmt.Errorf("importer: read %s: %w", label, err)
 	}
-	// Read everything first: the source connection stays free, and a
-	// batch's transaction never waits on a cursor.
-	var all []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("importer: read %s: %w", label, err)
+	defer rows.Close()
+	batch := make([]T, 0, r.opts.BatchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
 		}
-		all = append(all, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("importer: read %s: %w", label, err)
-	}
-	r.prog.table(label, int64(len(all)))
-	for start := 0; start < len(all); start += r.opts.BatchSize {
-		end := min(start+r.opts.BatchSize, len(all))
 		err := r.opts.Store.Tx(ctx, func(tx *sql.Tx) error {
-			for _, v := range all[start:end] {
+			r.stmts = map[string]*sql.Stmt{} // the transaction closes them
+			for _, v := range batch {
 				if err := write(tx, v); err != nil {
 					return err
 				}
@@ -250,9 +244,38 @@ func batches[T any](ctx context.Context, r *run, label, query string, scan func(
 		if err != nil {
 			return fmt.Errorf("importer: import %s: %w", label, err)
 		}
-		r.prog.add(int64(end - start))
+		r.prog.add(int64(len(batch)))
+		batch = batch[:0]
+		return nil
 	}
-	return nil
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return fmt.Errorf("importer: read %s: %w", label, err)
+		}
+		if batch = append(batch, v); len(batch) == r.opts.BatchSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("importer: read %s: %w", label, err)
+	}
+	return flush()
+}
+
+// exec runs one of the import's inserts, prepared once per transaction.
+func (r *run) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st, ok := r.stmts[query]
+	if !ok {
+		var err error
+		if st, err = tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		r.stmts[query] = st
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // millis is a row's time in epoch milliseconds: its epoch column (seconds
@@ -331,7 +354,7 @@ func (r *run) sessions(ctx context.Context) error {
 			&s.completedAt, &s.completedMs, &s.status, &s.workerPort, &s.promptCount, &s.customTitle)
 		return s, err
 	}
-	return batches(ctx, r, "sessions", q, scan, func(tx *sql.Tx, s srcSession) error {
+	return batches(ctx, r, "sessions", "sdk_sessions", q, scan, func(tx *sql.Tx, s srcSession) error {
 		r.report.Sessions.Read++
 		content := strings.TrimSpace(s.content.String)
 		if content == "" {
@@ -384,7 +407,7 @@ func (r *run) ensureSession(ctx context.Context, tx *sql.Tx, s srcSession, conte
 	}
 	n := s.promptCount.Int64
 	insert := func(memID string) (bool, error) {
-		res, err := tx.ExecContext(ctx, `INSERT INTO sdk_sessions (content_session_id, memory_session_id, project, platform_source,
+		res, err := r.exec(ctx, tx, `INSERT INTO sdk_sessions (content_session_id, memory_session_id, project, platform_source,
 			user_prompt, started_at, started_at_epoch, completed_at, completed_at_epoch, status, worker_port, prompt_counter, custom_title,
 			team_id, project_id, current_prompt_number, updated_at_epoch)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -474,7 +497,7 @@ func (r *run) prompts(ctx context.Context) error {
 		err := rows.Scan(&p.id, &p.sessionDBID, &p.content, &p.text, &p.iso, &p.number, &p.ms)
 		return p, err
 	}
-	return batches(ctx, r, "prompts", q, scan, func(tx *sql.Tx, p srcPrompt) error {
+	return batches(ctx, r, "prompts", "user_prompts", q, scan, func(tx *sql.Tx, p srcPrompt) error {
 		r.report.Prompts.Read++
 		ms := millis(p.ms, p.iso, r.now)
 		sess, ok := r.bySrcID[p.sessionDBID.Int64]
@@ -505,7 +528,7 @@ func (r *run) prompts(ctx context.Context) error {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO user_prompts (session_db_id, content_session_id, prompt_number, prompt_text,
+		res, err := r.exec(ctx, tx, `INSERT INTO user_prompts (session_db_id, content_session_id, prompt_number, prompt_text,
 			created_at, created_at_epoch, is_private) VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`,
 			sess.id, content, n, memory.Truncate(p.text.String, memory.MaxPromptChars), isoOf(p.iso, ms), ms)
 		if err != nil {
@@ -546,7 +569,7 @@ func (r *run) observations(ctx context.Context) error {
 			&o.promptNumber, &o.discoveryTokens, &o.relevance, &o.ms)
 		return o, err
 	}
-	return batches(ctx, r, "observations", q, scan, func(tx *sql.Tx, o srcObservation) error {
+	return batches(ctx, r, "observations", "observations", q, scan, func(tx *sql.Tx, o srcObservation) error {
 		r.report.Observations.Read++
 		ms := millis(o.ms, o.iso, r.now)
 		sess, err := r.sessionOf(ctx, tx, o.memoryID.String, o.project, ms)
@@ -569,7 +592,7 @@ func (r *run) observations(ctx context.Context) error {
 		if hash == "" {
 			hash = memory.ContentHash(sess.memoryID, o.title.String, o.narrative.String)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO observations (memory_session_id, project, text, type, title, subtitle, facts, narrative,
+		res, err := r.exec(ctx, tx, `INSERT INTO observations (memory_session_id, project, text, type, title, subtitle, facts, narrative,
 			concepts, files_read, files_modified, prompt_number, discovery_tokens, content_hash, generated_by_model, relevance_count,
 			merged_into_project, agent_type, agent_id, metadata, created_at, created_at_epoch, team_id, project_id, session_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -624,7 +647,7 @@ func (r *run) summaries(ctx context.Context) error {
 			&m.filesRead, &m.filesEdited, &m.notes, &m.merged, &m.iso, &m.promptNumber, &m.discoveryTokens, &m.ms)
 		return m, err
 	}
-	return batches(ctx, r, "summaries", q, scan, func(tx *sql.Tx, m srcSummary) error {
+	return batches(ctx, r, "summaries", "session_summaries", q, scan, func(tx *sql.Tx, m srcSummary) error {
 		r.report.Summaries.Read++
 		ms := millis(m.ms, m.iso, r.now)
 		sess, err := r.sessionOf(ctx, tx, m.memoryID.String, m.project, ms)
@@ -640,7 +663,7 @@ func (r *run) summaries(ctx context.Context) error {
 			return err
 		}
 		key := summaryKey(sess.memoryID, m, ms)
-		res, err := tx.ExecContext(ctx, `INSERT INTO session_summaries (memory_session_id, project, request, investigated, learned,
+		res, err := r.exec(ctx, tx, `INSERT INTO session_summaries (memory_session_id, project, request, investigated, learned,
 			completed, next_steps, files_read, files_edited, notes, prompt_number, discovery_tokens, merged_into_project, created_at,
 			created_at_epoch, team_id, project_id, session_id, generation_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,

@@ -10,16 +10,6 @@ import (
 	"github.com/claude-mem/claude-mem-server/sdk/event"
 )
 
-// Token budgets of the context handed back to agents. They stand in for
-// context.max_tokens until the config has it.
-const (
-	// SessionStartTokens bounds the SessionStart context.
-	SessionStartTokens = 6000
-	// PromptContextTokens bounds the "Relevant past work" added to a
-	// prompt (UserPromptSubmit).
-	PromptContextTokens = 1500
-)
-
 // contextTimeout bounds building a context: a hook waits for it, and
 // without it the hook still works.
 const contextTimeout = 2 * time.Second
@@ -31,12 +21,12 @@ func (s *Server) hookContext(ctx context.Context, req pipeline.ContextRequest) (
 	pack := contextpack.Request{TeamID: req.TeamID, Projects: hookProjects(req)}
 	switch req.Event.Type {
 	case event.TypeSessionStart:
-		pack.MaxTokens = SessionStartTokens
+		pack.MaxTokens = s.opts.Config.Context.MaxTokens
 	case event.TypeUserPrompt:
-		if req.Event.Text == "" || req.Event.Metadata["skip"] == "true" {
+		if req.Event.Text == "" || req.Event.Metadata["skip"] == "true" || s.opts.Config.Context.PromptMaxTokens == 0 {
 			return "", nil // private, or not typed by the user
 		}
-		pack.Prompt, pack.MaxTokens = req.Event.Text, PromptContextTokens
+		pack.Prompt, pack.MaxTokens = req.Event.Text, s.opts.Config.Context.PromptMaxTokens
 	default:
 		return "", nil
 	}
@@ -68,7 +58,7 @@ func hookProjects(req pipeline.ContextRequest) []string {
 // lifts the counts and the budget. The ANSI terminal format (colors=true)
 // is not rendered: the agent format is returned for it too.
 func (s *Server) legacyContext(ctx context.Context, req legacyapi.ContextRequest) (string, error) {
-	pack := contextpack.Request{TeamID: req.TeamID, Projects: req.Projects, PlatformSource: req.PlatformSource, MaxTokens: SessionStartTokens}
+	pack := contextpack.Request{TeamID: req.TeamID, Projects: req.Projects, PlatformSource: req.PlatformSource, MaxTokens: s.opts.Config.Context.MaxTokens}
 	if req.Full {
 		pack.MaxObservations, pack.MaxSummaries, pack.MaxTokens = contextpack.MaxItems, contextpack.MaxItems, 0
 	}
