@@ -19,6 +19,7 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/hosttest"
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
 	"github.com/claude-mem/claude-mem-server/host/store"
+	"github.com/claude-mem/claude-mem-server/plugins/queue-valkey/valkeytest"
 )
 
 // slowLLM answers like fakeLLM, slowly, so that generation is in flight
@@ -44,15 +45,15 @@ type hostProc struct {
 	mu   *sync.Mutex
 }
 
-func startHost(t *testing.T, dir, llmURL string) *hostProc {
+func startHost(t *testing.T, dir, llmURL string, extraEnv ...string) *hostProc {
 	t.Helper()
 	port := hosttest.FreePort(t)
 	cmd := exec.Command(hosttest.Binary(t), "server", "start", "--foreground")
-	cmd.Env = []string{
+	cmd.Env = append([]string{
 		"CLAUDE_MEM_DATA_DIR=" + dir, "CLAUDE_MEM_SERVER_PORT=" + strconv.Itoa(port), "HOME=" + dir,
 		"CLAUDE_MEM_GENERATION_PROVIDER=openai", "CLAUDE_MEM_GENERATION_BASE_URL=" + llmURL + "/v1",
 		"CLAUDE_MEM_GENERATION_API_KEY=test-key", "CLAUDE_MEM_QUEUE_CONCURRENCY=3",
-	}
+	}, extraEnv...)
 	h := &hostProc{cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	cmd.Stdout, cmd.Stderr = lockedWriter{h}, lockedWriter{h}
 	if err := cmd.Start(); err != nil {
@@ -105,6 +106,27 @@ func openJobs(outbox map[string]int64) int64 {
 // summarized exactly once.
 func TestKill9MidGenerationProcessesEveryEventOnce(t *testing.T) {
 	t.Parallel()
+	kill9MidGeneration(t, nil, nil)
+}
+
+// TestKill9OfHostAndValkey does the same on the Valkey engine, and also
+// kills Valkey with SIGKILL while the host is down and restarts it from
+// its AOF before the host comes back.
+func TestKill9OfHostAndValkey(t *testing.T) {
+	t.Parallel()
+	redis := valkeytest.Start(t)
+	env := []string{"CLAUDE_MEM_QUEUE_ENGINE=valkey", "CLAUDE_MEM_REDIS_URL=" + redis.URL(), "CLAUDE_MEM_QUEUE_REDIS_PREFIX=kill9"}
+	kill9MidGeneration(t, env, func() {
+		redis.Stop()
+		redis.Restart(t)
+	})
+}
+
+// kill9MidGeneration replays two sessions, kills the host with SIGKILL
+// mid-generation, runs between (if set), restarts the host on the same data
+// directory, and checks every event is observed once and every working
+// turn summarized once.
+func kill9MidGeneration(t *testing.T, env []string, between func()) {
 	llm := &slowLLM{delay: 150 * time.Millisecond}
 	api := httptest.NewServer(llm)
 	t.Cleanup(api.Close)
@@ -113,7 +135,7 @@ func TestKill9MidGenerationProcessesEveryEventOnce(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("queue:\n  lock_duration: 2s\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h := startHost(t, dir, api.URL)
+	h := startHost(t, dir, api.URL, env...)
 	sessions := []string{"aaaa1111-kill", "bbbb2222-kill"}
 	for _, id := range sessions {
 		for i, c := range claudeCodeSession(id, "/home/dev/src/shop") {
@@ -140,8 +162,11 @@ func TestKill9MidGenerationProcessesEveryEventOnce(t *testing.T) {
 	}
 	_ = h.cmd.Wait()
 	before := len(llm.received())
+	if between != nil {
+		between()
+	}
 
-	h2 := startHost(t, dir, api.URL)
+	h2 := startHost(t, dir, api.URL, env...)
 	deadline = time.Now().Add(40 * time.Second)
 	for {
 		info, err := h2.info()
