@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -192,5 +195,52 @@ func TestComposeStack(t *testing.T) {
 	probe.Env = env
 	if out, err := probe.CombinedOutput(); err != nil {
 		t.Fatalf("the compose healthcheck fails against a healthy server: %v\n%s", err, out)
+	}
+
+	// One event end to end: posted with the key, queued through Valkey,
+	// generated into an observation that search finds.
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	ev := `{"type":"tool_use","platform_source":"codex","content_session_id":"compose-e2e","cwd":"/src/compose",
+		"tool_name":"Edit","tool_use_id":"call_compose_1","tool_input":{"file_path":"/src/compose/quokka.go","old_string":"a","new_string":"b"},
+		"tool_response":{"success":true}}`
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/events", strings.NewReader(ev))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /v1/events: %d\n%s", resp.StatusCode, logs.String())
+	}
+	waitFor(t, 20*time.Second, "the event's observation", func() bool {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/search?query=quokka&format=json", nil)
+		req.Header.Set("X-Api-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), "quokka.go")
+	})
+	// Valkey carries IDs and routing only: the event's content is in none
+	// of the writes its AOF recorded, while the job is.
+	var aof []byte
+	_ = filepath.WalkDir(redis.Dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(path, "appendonly") {
+			b, _ := os.ReadFile(path)
+			aof = append(aof, b...)
+		}
+		return nil
+	})
+	if !strings.Contains(string(aof), cm.Environment["CLAUDE_MEM_QUEUE_REDIS_PREFIX"]) {
+		t.Fatalf("the AOF holds no job of this queue (%d bytes): the check below would prove nothing", len(aof))
+	}
+	for _, secret := range []string{"quokka", "/src/compose", "old_string"} {
+		if strings.Contains(string(aof), secret) {
+			t.Errorf("Valkey's AOF holds event content %q", secret)
+		}
 	}
 }
