@@ -61,6 +61,10 @@ type Options struct {
 	Logger             hclog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// OnDenied, when set, is called for every request the middleware
+	// turns away, with the code it answers: CodeUnauthenticated,
+	// CodeForbidden or CodeRateLimited (host/metrics counts them).
+	OnDenied func(code string)
 }
 
 // Access authenticates and authorizes requests.
@@ -129,13 +133,13 @@ func (a *Access) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		if rule.Scope != Authenticated && !p.Has(rule.Scope) {
-			a.deny(r, p, "missing scope "+rule.Scope)
+			a.deny(r, p, CodeForbidden, "missing scope "+rule.Scope)
 			httpapi.WriteError(w, r, http.StatusForbidden, CodeForbidden,
 				fmt.Sprintf("this key lacks the %s scope, which %s %s requires", rule.Scope, r.Method, rule.Pattern))
 			return
 		}
 		if _, bound := boundProject(p); bound && !rule.ProjectAware {
-			a.deny(r, p, "project-bound key on a route that is not project-aware")
+			a.deny(r, p, CodeForbidden, "project-bound key on a route that is not project-aware")
 			httpapi.WriteError(w, r, http.StatusForbidden, CodeForbidden,
 				fmt.Sprintf("%s %s cannot be limited to one project; use a key that is not bound to a project", r.Method, rule.Pattern))
 			return
@@ -203,7 +207,7 @@ func (a *Access) authenticate(w http.ResponseWriter, r *http.Request) (auth.Prin
 		if wait, ok := a.limiter.allow(p.KeyID, a.opts.Now()); !ok {
 			secs := max(1, int(math.Ceil(wait.Seconds())))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			a.deny(r, p, "rate limited")
+			a.deny(r, p, CodeRateLimited, "rate limited")
 			httpapi.WriteError(w, r, http.StatusTooManyRequests, CodeRateLimited,
 				fmt.Sprintf("key %s is over its rate limit of %d requests a minute; retry in %ds", p.KeyID, a.opts.RateLimitPerMinute, secs))
 			return auth.Principal{}, false
@@ -251,14 +255,22 @@ func (a *Access) Verify(ctx context.Context, cred string) (auth.Principal, error
 func (a *Access) Forget(keyID string) { a.cache.forget(keyID) }
 
 func (a *Access) unauthenticated(w http.ResponseWriter, r *http.Request, msg string) {
+	a.denied(CodeUnauthenticated)
 	a.log.Debug("request not authenticated", "request_id", httpapi.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "reason", msg)
 	w.Header().Set("WWW-Authenticate", `Bearer realm="claude-mem"`)
 	httpapi.WriteError(w, r, http.StatusUnauthorized, CodeUnauthenticated, msg)
 }
 
-func (a *Access) deny(r *http.Request, p auth.Principal, why string) {
+func (a *Access) deny(r *http.Request, p auth.Principal, code, why string) {
+	a.denied(code)
 	a.log.Debug("request denied", "request_id", httpapi.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
 		"key_id", p.KeyID, "team", p.TeamID, "reason", why)
+}
+
+func (a *Access) denied(code string) {
+	if a.opts.OnDenied != nil {
+		a.opts.OnDenied(code)
+	}
 }
 
 // record writes the audit entry of a request that succeeded.

@@ -93,25 +93,29 @@ var Routes = []Rule{
 	{http.MethodPost, "/v1/admin/api-keys", auth.ScopeAdmin, ActionKeyCreate, true},
 	{http.MethodPost, "/v1/admin/api-keys/{id}/revoke", auth.ScopeAdmin, ActionKeyRevoke, true},
 	{http.MethodGet, "/v1/audit", auth.ScopeAdmin, "", true},
+	// Prometheus metrics (host/metrics): host-wide aggregates, no team's
+	// rows, so any admin key, but not one bound to a project.
+	{http.MethodGet, "/metrics", auth.ScopeAdmin, "", false},
 
-	// REST v1, read side and public surface (issues 6 and 7): declared
-	// ahead, not yet project-aware.
-	{http.MethodGet, "/v1/projects", auth.ScopeRead, "", false},
-	{http.MethodPost, "/v1/projects", auth.ScopeWrite, ActionProjectCreate, false},
-	{http.MethodGet, "/v1/projects/{id}", auth.ScopeRead, "", false},
-	{http.MethodGet, "/v1/sessions/{id}", auth.ScopeRead, ActionMemoryRead, false},
-	{http.MethodPost, "/v1/memories", auth.ScopeWrite, ActionMemoryWrite, false},
-	{http.MethodGet, "/v1/memories/{id}", auth.ScopeRead, ActionMemoryRead, false},
-	{http.MethodPatch, "/v1/memories/{id}", auth.ScopeWrite, ActionMemoryWrite, false},
-	{http.MethodPost, "/v1/memories/{id}/supersede", auth.ScopeWrite, ActionMemoryWrite, false},
-	{http.MethodPost, "/v1/forget", auth.ScopeWrite, ActionForget, false},
-	{http.MethodPost, "/v1/search", auth.ScopeRead, ActionSearch, false},
-	{http.MethodPost, "/v1/context", auth.ScopeRead, ActionContext, false},
+	// REST v1, read side and public surface (issues 6 and 7). The routes
+	// host/restapi serves keep bound keys in their project; the others are
+	// declared ahead, not yet project-aware.
+	{http.MethodGet, "/v1/projects", auth.ScopeRead, "", true},
+	{http.MethodPost, "/v1/projects", auth.ScopeWrite, ActionProjectCreate, true},
+	{http.MethodGet, "/v1/projects/{id}", auth.ScopeRead, "", true},
+	{http.MethodGet, "/v1/sessions/{id}", auth.ScopeRead, ActionMemoryRead, true},
+	{http.MethodPost, "/v1/memories", auth.ScopeWrite, ActionMemoryWrite, true},
+	{http.MethodGet, "/v1/memories/{id}", auth.ScopeRead, ActionMemoryRead, true},
+	{http.MethodPatch, "/v1/memories/{id}", auth.ScopeWrite, ActionMemoryWrite, true},
+	{http.MethodPost, "/v1/memories/{id}/supersede", auth.ScopeWrite, ActionMemoryWrite, true},
+	{http.MethodPost, "/v1/forget", auth.ScopeWrite, ActionForget, true},
+	{http.MethodPost, "/v1/search", auth.ScopeRead, ActionSearch, true},
+	{http.MethodPost, "/v1/context", auth.ScopeRead, ActionContext, true},
 	{http.MethodPost, "/v1/export", auth.ScopeRead, ActionExport, false},
 	{http.MethodPost, "/v1/import", auth.ScopeWrite, ActionImport, false},
 	{http.MethodPost, "/v1/reindex", auth.ScopeAdmin, "reindex", false},
-	{http.MethodGet, "/v1/jobs/{id}", auth.ScopeRead, "", false},
-	{http.MethodPost, "/v1/jobs/{id}/retry", auth.ScopeWrite, "job.retry", false},
+	{http.MethodGet, "/v1/jobs/{id}", auth.ScopeRead, "", true},
+	{http.MethodPost, "/v1/jobs/{id}/retry", auth.ScopeWrite, "job.retry", true},
 
 	// claude-mem's legacy /api routes (behaviour §12), which the
 	// TypeScript hooks call. They scope by team (host/legacyapi), not by

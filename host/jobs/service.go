@@ -32,6 +32,15 @@ type Options struct {
 	// Worker names this host in leases. Default "host".
 	Worker string
 	Logger hclog.Logger
+	// Observer, when set, is told of every failed attempt (host/metrics).
+	Observer Observer
+}
+
+// Observer is told of failed job attempts. It must not block.
+type Observer interface {
+	// JobAttemptFailed reports a failed attempt of a job of kind: final
+	// when the job failed for good, otherwise it is scheduled for a retry.
+	JobAttemptFailed(kind string, final bool)
 }
 
 // Service owns the outbox and the workers.

@@ -140,6 +140,9 @@ func (s *Service) process(ctx context.Context, eng queue.Engine, l queue.Lease) 
 		next = StatusFailed
 	}
 	log.Warn("job attempt failed", "attempt", attempt, "next", next, "error", runErr)
+	if s.opts.Observer != nil {
+		s.opts.Observer.JobAttemptFailed(l.Job.Kind, next == StatusFailed)
+	}
 	if err := s.mark(ctx, id, next, attempt, runErr.Error()); err != nil {
 		log.Error("mark "+next, "error", err)
 	}

@@ -144,6 +144,9 @@ func projectCond(w *where, a string, projects []string, side projectSide) {
 func observationFilters(req *Request, side projectSide) *where {
 	w := &where{}
 	w.add(`o.team_id = ?`, req.TeamID)
+	// Only current memories: superseded versions (migration 0006) are
+	// history, read through the REST memory routes.
+	w.add(`o.id NOT IN (SELECT id FROM observations WHERE valid_to IS NOT NULL)`)
 	if len(req.ProjectIDs) > 0 {
 		w.add(in(`o.project_id`, len(req.ProjectIDs)), anyArgs(req.ProjectIDs)...)
 	}

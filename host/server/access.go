@@ -37,7 +37,7 @@ func (s *Server) setupAccess(cfg config.Config) error {
 	s.audit = audit.New(s.store, audit.Options{Retention: cfg.Auth.AuditRetention, Logger: s.log.Named("audit")})
 	acc, err := access.New(access.Options{
 		Mode: cfg.Auth.Mode, Provider: s.Auth, Audit: s.audit,
-		RateLimitPerMinute: cfg.Auth.RateLimitPerMinute, Logger: s.log.Named("access"),
+		RateLimitPerMinute: cfg.Auth.RateLimitPerMinute, Logger: s.log.Named("access"), OnDenied: s.metrics.AuthFailure,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)

@@ -176,6 +176,8 @@ type team struct {
 	csP1, csP2, csHook string // content session ids
 	sessP1, sessP2     int64
 	eventP1, eventP2   int64
+	memP1, memP2       int64  // manual memories (POST /v1/memories)
+	jobP1              string // a generation job of p1
 	// secrets are strings only this team's rows contain.
 	secrets []string
 }
@@ -240,6 +242,26 @@ func (b *authBundle) seedTeam(t *testing.T, root, id string) *team {
 	b.mustCall(t, http.StatusCreated, http.MethodPost, "/v1/events/batch", w, "["+tm.prompt(tm.csP2, tm.p2.Name, "deployment checklist of p2")+"]", &batch)
 	tm.eventP2 = batch.Results[0].EventID
 	b.mustCall(t, http.StatusCreated, http.MethodPost, "/v1/hooks/claude-code/UserPromptSubmit", w, tm.hook(tm.csHook, tm.p1.Name), nil)
+	var mem struct {
+		Memory struct {
+			ID int64 `json:"id"`
+		} `json:"memory"`
+	}
+	b.mustCall(t, http.StatusCreated, http.MethodPost, "/v1/memories", w, jsonOf(t, map[string]string{"project": tm.p1.Name, "text": tm.marker + " memory of p1"}), &mem)
+	tm.memP1 = mem.Memory.ID
+	b.mustCall(t, http.StatusCreated, http.MethodPost, "/v1/memories", w, jsonOf(t, map[string]string{"project": tm.p2.Name, "text": tm.marker + " memory of p2"}), &mem)
+	tm.memP2 = mem.Memory.ID
+	var tool struct {
+		Job struct {
+			ID string `json:"id"`
+		} `json:"generation_job"`
+	}
+	b.mustCall(t, http.StatusCreated, http.MethodPost, "/v1/events", w, fmt.Sprintf(`{"type":"tool_use","content_session_id":%q,"project":%q,"tool_name":"Bash","tool_use_id":"call_1","tool_input":{"command":"ls"},"tool_response":{"stdout":%q}}`,
+		tm.csP1, tm.p1.Name, tm.marker), &tool)
+	if tool.Job.ID == "" {
+		t.Fatal("the tool event made no generation job")
+	}
+	tm.jobP1 = tool.Job.ID
 	tm.secrets = append(tm.secrets, tm.csP1, tm.csP2, tm.csHook, tm.p1.Name, tm.p2.Name)
 	return tm
 }
@@ -432,6 +454,108 @@ func matrixRoutes(t *testing.T) map[string]routeCase {
 				return req{http.MethodGet, "/v1/audit?limit=1000", ""}
 			},
 			want: statusFor(map[string]int{own: 200, foreign: 404})},
+
+		// REST v1 (host/restapi): project-aware; another team's rows are
+		// 404, another project's rows 404 to a bound key, writes aimed at
+		// another project 403 to it.
+		"GET /v1/projects": {scope: auth.ScopeRead, projectAware: true, targets: ownOnly,
+			build: func(*team, *team, string) req { return req{http.MethodGet, "/v1/projects", ""} },
+			want:  func(string, string) int { return http.StatusOK }},
+		"POST /v1/projects": {scope: auth.ScopeWrite, projectAware: true, targets: []string{own, sibling},
+			build: func(me, _ *team, target string) req {
+				name := me.marker + "-np-" + fresh()
+				if target == sibling {
+					name = me.p2.Name
+				}
+				return req{http.MethodPost, "/v1/projects", fmt.Sprintf(`{"name":%q}`, name)}
+			},
+			want: statusFor(map[string]int{own: 201, sibling: 200, "bound-own": 403, "bound-sibling": 403})},
+		"GET /v1/projects/{id}": {scope: auth.ScopeRead, projectAware: true, targets: all,
+			build: func(me, other *team, target string) req {
+				id := map[string]int64{own: me.p1.ID, sibling: me.p2.ID, foreign: other.p1.ID}[target]
+				return req{http.MethodGet, fmt.Sprintf("/v1/projects/%d", id), ""}
+			},
+			want: statusFor(map[string]int{own: 200, sibling: 200, foreign: 404, "bound-sibling": 404})},
+		"GET /v1/sessions/{id}": {scope: auth.ScopeRead, projectAware: true, targets: all,
+			build: func(me, other *team, target string) req {
+				id := map[string]int64{own: me.sessP1, sibling: me.sessP2, foreign: other.sessP1}[target]
+				return req{http.MethodGet, fmt.Sprintf("/v1/sessions/%d", id), ""}
+			},
+			want: statusFor(map[string]int{own: 200, sibling: 200, foreign: 404, "bound-sibling": 404})},
+		"POST /v1/search": {scope: auth.ScopeRead, projectAware: true, targets: ownForeign,
+			build: func(me, other *team, target string) req {
+				if target == foreign {
+					return req{http.MethodPost, "/v1/search", fmt.Sprintf(`{"query":"deployment checklist memory","project_ids":[%d]}`, other.p1.ID)}
+				}
+				return req{http.MethodPost, "/v1/search", `{"query":"deployment checklist memory"}`}
+			},
+			want: statusFor(map[string]int{own: 200, foreign: 200})},
+		"POST /v1/context": {scope: auth.ScopeRead, projectAware: true, targets: all,
+			build: func(me, other *team, target string) req {
+				p := map[string]string{own: me.p1.Name, sibling: me.p2.Name, foreign: other.p1.Name}[target]
+				return req{http.MethodPost, "/v1/context", fmt.Sprintf(`{"project":%q,"max_tokens":2000}`, p)}
+			},
+			want: statusFor(map[string]int{own: 200, sibling: 200, foreign: 200, "bound-sibling": 404, "bound-foreign": 404})},
+		"POST /v1/memories": {scope: auth.ScopeWrite, projectAware: true, targets: []string{own, sibling},
+			build: func(me, _ *team, target string) req {
+				return req{http.MethodPost, "/v1/memories", fmt.Sprintf(`{"project":%q,"text":%q}`, project(me, target), me.marker+" note "+fresh())}
+			},
+			want: statusFor(map[string]int{own: 201, sibling: 201, "bound-sibling": 403})},
+		"GET /v1/memories/{id}": {scope: auth.ScopeRead, projectAware: true, targets: all,
+			build: func(me, other *team, target string) req {
+				id := map[string]int64{own: me.memP1, sibling: me.memP2, foreign: other.memP1}[target]
+				return req{http.MethodGet, fmt.Sprintf("/v1/memories/%d", id), ""}
+			},
+			want: statusFor(map[string]int{own: 200, sibling: 200, foreign: 404, "bound-sibling": 404})},
+		"PATCH /v1/memories/{id}": {scope: auth.ScopeWrite, projectAware: true, targets: all,
+			build: func(me, other *team, target string) req {
+				id := map[string]int64{own: me.memP1, sibling: me.memP2, foreign: other.memP1}[target]
+				return req{http.MethodPatch, fmt.Sprintf("/v1/memories/%d", id), fmt.Sprintf(`{"concepts":[%q]}`, "c"+fresh())}
+			},
+			want: statusFor(map[string]int{own: 200, sibling: 200, foreign: 404, "bound-sibling": 404})},
+		// The first supersede makes the memory history: later ones are 409.
+		"POST /v1/memories/{id}/supersede": {scope: auth.ScopeWrite, projectAware: true, targets: all,
+			build: func(me, other *team, target string) req {
+				id := map[string]int64{own: me.memP1, sibling: me.memP2, foreign: other.memP1}[target]
+				return req{http.MethodPost, fmt.Sprintf("/v1/memories/%d/supersede", id), fmt.Sprintf(`{"text":%q}`, me.marker+" v2 "+fresh())}
+			},
+			want: statusFor(map[string]int{own: anyOK, sibling: anyOK, foreign: 404, "bound-sibling": 404})},
+		// Forget never touches the seed rows other routes use: a filter
+		// that matches nothing, p2's memory (gone after the first
+		// success), and another team's project.
+		"POST /v1/forget": {scope: auth.ScopeWrite, projectAware: true, targets: all,
+			build: func(me, other *team, target string) req {
+				switch target {
+				case sibling:
+					return req{http.MethodPost, "/v1/forget", fmt.Sprintf(`{"ids":[%d]}`, me.memP2)}
+				case foreign:
+					return req{http.MethodPost, "/v1/forget", fmt.Sprintf(`{"project_id":%d}`, other.p1.ID)}
+				}
+				return req{http.MethodPost, "/v1/forget", fmt.Sprintf(`{"filter":{"project_ids":[%d],"types":[%q]}}`, me.p1.ID, "none-"+fresh())}
+			},
+			want: statusFor(map[string]int{own: 200, sibling: anyOK, foreign: 404, "bound-sibling": 404})},
+		"GET /v1/jobs/{id}": {scope: auth.ScopeRead, projectAware: true, targets: ownForeign,
+			build: func(me, other *team, target string) req {
+				id := me.jobP1
+				if target == foreign {
+					id = other.jobP1
+				}
+				return req{http.MethodGet, "/v1/jobs/" + id, ""}
+			},
+			want: statusFor(map[string]int{own: 200, foreign: 404})},
+		"POST /v1/jobs/{id}/retry": {scope: auth.ScopeWrite, projectAware: true, targets: ownForeign,
+			build: func(me, other *team, target string) req {
+				id := me.jobP1
+				if target == foreign {
+					id = other.jobP1
+				}
+				return req{http.MethodPost, "/v1/jobs/" + id + "/retry", ""}
+			},
+			want: statusFor(map[string]int{own: anyOK, foreign: 404})},
+
+		"GET /metrics": {scope: auth.ScopeAdmin, targets: ownOnly,
+			build: func(*team, *team, string) req { return req{http.MethodGet, "/metrics", ""} },
+			want:  func(string, string) int { return http.StatusOK }},
 
 		// The legacy /api routes (host/legacyapi) scope by team only, so
 		// keys bound to a project are refused there.

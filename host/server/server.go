@@ -24,9 +24,11 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/config"
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
 	"github.com/claude-mem/claude-mem-server/host/jobs"
+	"github.com/claude-mem/claude-mem-server/host/metrics"
 	"github.com/claude-mem/claude-mem-server/host/pipeline"
 	"github.com/claude-mem/claude-mem-server/host/privacy"
 	"github.com/claude-mem/claude-mem-server/host/provider"
+	"github.com/claude-mem/claude-mem-server/host/restapi"
 	"github.com/claude-mem/claude-mem-server/host/store"
 	"github.com/claude-mem/claude-mem-server/host/supervisor"
 	"github.com/claude-mem/claude-mem-server/host/version"
@@ -62,7 +64,8 @@ type Server struct {
 	listener  net.Listener
 	startedAt time.Time
 
-	budget *provider.Budgeted
+	budget  *provider.Budgeted
+	metrics *metrics.Metrics
 
 	auth   *supervisor.Plugin // the auth provider
 	access *access.Access
@@ -132,14 +135,16 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		}
 	}
 
+	s.metrics = s.newMetrics()
 	s.jobs = jobs.New(st, s.Engine, jobs.Options{
-		Concurrency: cfg.Queue.Concurrency, Lock: cfg.Queue.LockDuration, Logger: log, Worker: hostname(),
+		Concurrency: cfg.Queue.Concurrency, Lock: cfg.Queue.LockDuration, Logger: log, Worker: hostname(), Observer: s.metrics,
 	})
 	if err := s.setupAccess(cfg); err != nil {
 		return nil, err
 	}
-	s.router = httpapi.NewRouter(httpapi.Deps{Info: s.Info, MaxBodyBytes: cfg.Server.MaxBodyBytes, Logger: log.Named("http"), Middleware: s.accessMiddleware()})
+	s.router = httpapi.NewRouter(httpapi.Deps{Info: s.Info, MaxBodyBytes: cfg.Server.MaxBodyBytes, Logger: log.Named("http"), Middleware: append([]func(http.Handler) http.Handler{s.metrics.Middleware}, s.accessMiddleware()...)})
 	s.mountAccess()
+	s.metrics.Mount(s.router)
 	if err := s.mountPipeline(cfg); err != nil {
 		return nil, err
 	}
@@ -185,6 +190,7 @@ func (s *Server) mountPipeline(cfg config.Config) error {
 	if err := s.mountLegacy(pl, filter); err != nil {
 		return err
 	}
+	restapi.New(restapi.Options{Store: s.store, Jobs: s.jobs, Engine: s.Engine, Privacy: filter, Logger: s.log.Named("restapi")}).Mount(s.router)
 	s.budget = prov
 	return nil
 }
@@ -415,6 +421,21 @@ func (s *Server) Info(ctx context.Context) httpapi.Info {
 		}
 	}
 	return info
+}
+
+// newMetrics builds the /metrics registry over the host's live state,
+// read at scrape time (host/metrics).
+func (s *Server) newMetrics() *metrics.Metrics {
+	return metrics.New(metrics.Sources{
+		Engine: s.Engine, Store: s.store, Plugins: s.sup.Statuses,
+		Outbox: func(ctx context.Context) (map[string]int64, error) { return s.jobs.Counts(ctx) },
+		Budget: func(ctx context.Context) (provider.BudgetStatus, error) {
+			if s.budget == nil {
+				return provider.BudgetStatus{}, metrics.ErrNoSource
+			}
+			return s.budget.Status(ctx)
+		},
+	})
 }
 
 func hostname() string {
