@@ -45,5 +45,5 @@ BENCHTIME ?= 2s
 
 .PHONY: bench
 bench: ## run the benchmarks behind docs/benchmarks.md and print their figures
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $$($(GO) list ./... | grep -v /plugins/queue-valkey)
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime $(BENCHTIME) $$($(GO) list ./... | grep -v /plugins/queue-valkey)
 	BENCHTIME=$(BENCHTIME) bench/valkey-vs-bullmq.sh

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/claude-mem/claude-mem-server/host/access"
+	"github.com/claude-mem/claude-mem-server/host/audit"
 	"github.com/claude-mem/claude-mem-server/host/contextpack"
 	"github.com/claude-mem/claude-mem-server/host/legacyapi"
 	"github.com/claude-mem/claude-mem-server/host/pipeline"
@@ -18,7 +20,13 @@ const contextTimeout = 2 * time.Second
 // session's project, and the memory relevant to a prompt. Other events get
 // none.
 func (s *Server) hookContext(ctx context.Context, req pipeline.ContextRequest) (string, error) {
-	pack := contextpack.Request{TeamID: req.TeamID, Projects: hookProjects(req)}
+	projects := hookProjects(req)
+	if _, bound := access.BoundProject(ctx); bound {
+		// A key bound to one project sees that project's memory only, not
+		// a worktree parent's.
+		projects = []string{req.Session.Project}
+	}
+	pack := contextpack.Request{TeamID: req.TeamID, Projects: projects}
 	switch req.Event.Type {
 	case event.TypeSessionStart:
 		pack.MaxTokens = s.opts.Config.Context.MaxTokens
@@ -36,7 +44,21 @@ func (s *Server) hookContext(ctx context.Context, req pipeline.ContextRequest) (
 	if err != nil || (p.Empty && pack.Prompt != "") {
 		return "", err
 	}
+	auditServed(ctx, p)
 	return p.Text, nil
+}
+
+// auditServed records which memories a context pack handed out, so it is
+// known what was recalled and by whom.
+func auditServed(ctx context.Context, p contextpack.Pack) {
+	ids := make([]string, 0, len(p.Observations)+len(p.Summaries))
+	for _, id := range p.Observations {
+		ids = append(ids, audit.MemoryID(audit.KindObservation, id))
+	}
+	for _, id := range p.Summaries {
+		ids = append(ids, audit.MemoryID(audit.KindSummary, id))
+	}
+	audit.Annotate(ctx, audit.Memories(ids...))
 }
 
 // hookProjects are the projects a session's context draws from: a
@@ -68,5 +90,6 @@ func (s *Server) legacyContext(ctx context.Context, req legacyapi.ContextRequest
 	if err != nil {
 		return "", err
 	}
+	auditServed(ctx, p)
 	return p.Text, nil
 }
