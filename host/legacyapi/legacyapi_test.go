@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,9 +18,9 @@ import (
 
 	"github.com/claude-mem/claude-mem-server/host/config"
 	"github.com/claude-mem/claude-mem-server/host/hosttest"
-	"github.com/claude-mem/claude-mem-server/host/jobs"
 	"github.com/claude-mem/claude-mem-server/host/memory"
 	"github.com/claude-mem/claude-mem-server/host/server"
+	"github.com/claude-mem/claude-mem-server/host/server/servertest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -37,6 +36,7 @@ func TestMain(m *testing.M) {
 }
 
 type testBundle struct {
+	host *servertest.Server
 	srv  *server.Server
 	base string
 }
@@ -44,49 +44,14 @@ type testBundle struct {
 // setup starts a real host, with the bundled plugins as subprocesses.
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	cfg := config.Default(t.TempDir())
-	cfg.DataDir = t.TempDir()
-	cfg.Queue.LockDuration = 5 * time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.Start(context.Background(), server.Options{Config: cfg, Self: hosttest.Binary(t), Listener: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return &testBundle{srv: srv, base: "http://" + l.Addr().String()}
+	srv := servertest.Start(t, servertest.WithConfig(func(cfg *config.Config) { cfg.Queue.LockDuration = 5 * time.Second }))
+	return &testBundle{host: srv, srv: srv.Server, base: srv.Base}
 }
 
 // waitIdle waits until no generation job is open.
 func (b *testBundle) waitIdle(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := b.srv.Jobs().Counts(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c[jobs.StatusQueued]+c[jobs.StatusEnqueued]+c[jobs.StatusProcessing]+c[jobs.StatusRetryScheduled] == 0 {
-			if c[jobs.StatusFailed] > 0 {
-				t.Fatalf("%d generation jobs failed", c[jobs.StatusFailed])
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("jobs still open: %v", c)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	b.host.WaitIdle(t)
 }
 
 // call is one request of the golden sequence.

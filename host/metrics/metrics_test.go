@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/hosttest"
 	"github.com/claude-mem/claude-mem-server/host/jobs"
 	"github.com/claude-mem/claude-mem-server/host/server"
+	"github.com/claude-mem/claude-mem-server/host/server/servertest"
 	"github.com/claude-mem/claude-mem-server/sdk/auth"
 )
 
@@ -39,38 +39,21 @@ type host struct {
 // that fails once and then succeeds.
 func start(t *testing.T, mode string) *host {
 	t.Helper()
-	cfg := config.Default(t.TempDir())
-	cfg.DataDir = t.TempDir()
-	cfg.Auth.Mode = mode
-	cfg.Auth.RateLimitPerMinute = 0
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Options{Config: cfg, Self: hosttest.Binary(t), Listener: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Handle("metrics-test-fail", func(context.Context, jobs.Job) error {
-		return jobs.Permanent(errors.New("always fails"))
-	})
-	srv.Handle("metrics-test-flaky", func(_ context.Context, j jobs.Job) error {
-		if j.Attempt == 1 {
-			return errors.New("fails once")
-		}
-		return nil
-	})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(runCtx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return &host{srv: srv, base: "http://" + l.Addr().String()}
+	srv := servertest.Start(t, servertest.WithConfig(func(cfg *config.Config) {
+		cfg.Auth.Mode = mode
+		cfg.Auth.RateLimitPerMinute = 0
+	}), servertest.BeforeServe(func(srv *server.Server) {
+		srv.Handle("metrics-test-fail", func(context.Context, jobs.Job) error {
+			return jobs.Permanent(errors.New("always fails"))
+		})
+		srv.Handle("metrics-test-flaky", func(_ context.Context, j jobs.Job) error {
+			if j.Attempt == 1 {
+				return errors.New("fails once")
+			}
+			return nil
+		})
+	}))
+	return &host{srv: srv.Server, base: srv.Base}
 }
 
 func (h *host) key(t *testing.T, scopes ...string) string {

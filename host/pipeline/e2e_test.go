@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,10 +18,10 @@ import (
 
 	"github.com/claude-mem/claude-mem-server/host/config"
 	"github.com/claude-mem/claude-mem-server/host/hosttest"
-	"github.com/claude-mem/claude-mem-server/host/jobs"
 	"github.com/claude-mem/claude-mem-server/host/memory"
 	"github.com/claude-mem/claude-mem-server/host/pipeline"
 	"github.com/claude-mem/claude-mem-server/host/server"
+	"github.com/claude-mem/claude-mem-server/host/server/servertest"
 	_ "modernc.org/sqlite"
 )
 
@@ -33,6 +32,7 @@ func TestMain(m *testing.M) {
 }
 
 type e2eBundle struct {
+	host    *servertest.Server
 	srv     *server.Server
 	base    string
 	dataDir string
@@ -42,36 +42,14 @@ type e2eBundle struct {
 // e2eSetup starts a real host, with the bundled plugins as subprocesses.
 func e2eSetup(t testing.TB, configure func(*config.Config)) *e2eBundle {
 	t.Helper()
-	cfg := config.Default(t.TempDir())
-	cfg.DataDir = t.TempDir()
-	cfg.Queue.LockDuration = 5 * time.Second
-	cfg.Queue.Concurrency = 4
-	if configure != nil {
-		configure(&cfg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.Start(context.Background(), server.Options{Config: cfg, Self: hosttest.Binary(t), Listener: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	var once sync.Once
-	b := &e2eBundle{srv: srv, base: "http://" + l.Addr().String(), dataDir: cfg.DataDir}
-	b.stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		})
-	}
-	t.Cleanup(b.stop)
-	return b
+	srv := servertest.Start(t, servertest.WithConfig(func(cfg *config.Config) {
+		cfg.Queue.LockDuration = 5 * time.Second
+		cfg.Queue.Concurrency = 4
+		if configure != nil {
+			configure(cfg)
+		}
+	}))
+	return &e2eBundle{host: srv, srv: srv.Server, base: srv.Base, dataDir: srv.DataDir, stop: srv.Stop}
 }
 
 type reply struct {
@@ -110,26 +88,7 @@ func (b *e2eBundle) get(t testing.TB, path string, v any) int {
 // waitIdle waits until no generation job is open, and fails on a failed one.
 func (b *e2eBundle) waitIdle(t testing.TB) map[string]int64 {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		counts, err := b.srv.Jobs().Counts(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		open := counts[jobs.StatusQueued] + counts[jobs.StatusEnqueued] + counts[jobs.StatusProcessing] + counts[jobs.StatusRetryScheduled]
-		if open == 0 {
-			if counts[jobs.StatusFailed] > 0 {
-				var detail string
-				_ = b.srv.Store().Reader().QueryRow(`SELECT id || ': ' || last_error FROM generation_jobs WHERE status = 'failed' LIMIT 1`).Scan(&detail)
-				t.Fatalf("%d jobs failed, e.g. %s", counts[jobs.StatusFailed], detail)
-			}
-			return counts
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("jobs still open: %v", counts)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return b.host.WaitIdle(t)
 }
 
 func (b *e2eBundle) counts(t testing.TB) map[string]int64 {

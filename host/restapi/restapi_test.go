@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/restapi"
 	"github.com/claude-mem/claude-mem-server/host/search"
 	"github.com/claude-mem/claude-mem-server/host/server"
+	"github.com/claude-mem/claude-mem-server/host/server/servertest"
 	"github.com/claude-mem/claude-mem-server/sdk/auth"
 )
 
@@ -41,30 +41,13 @@ type bundle struct {
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	cfg := config.Default(t.TempDir())
-	cfg.DataDir = t.TempDir()
-	cfg.Auth.Mode = config.AuthAPIKey
-	cfg.Auth.RateLimitPerMinute = 0
-	cfg.Queue.LockDuration = 2 * time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := servertest.Start(t, servertest.WithConfig(func(cfg *config.Config) {
+		cfg.Auth.Mode = config.AuthAPIKey
+		cfg.Auth.RateLimitPerMinute = 0
+	})).Server
 	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Options{Config: cfg, Self: hosttest.Binary(t), Listener: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(runCtx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	b := &bundle{srv: srv, base: "http://" + l.Addr().String(), keys: map[string]string{}}
+	base := "http://" + srv.Addr().String()
+	b := &bundle{srv: srv, base: base, keys: map[string]string{}}
 	k, err := srv.Admin().CreateKey(ctx, access.LocalOwner(), access.CreateKeyRequest{Scopes: []string{auth.ScopeAll}, Name: "root"})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,6 +27,7 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/hosttest"
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
 	"github.com/claude-mem/claude-mem-server/host/server"
+	"github.com/claude-mem/claude-mem-server/host/server/servertest"
 	"github.com/claude-mem/claude-mem-server/sdk/auth"
 )
 
@@ -42,35 +42,16 @@ type authBundle struct {
 
 func setupAuth(t *testing.T, mutate func(*config.Config)) *authBundle {
 	t.Helper()
-	cfg := config.Default(t.TempDir())
-	cfg.DataDir = t.TempDir()
-	cfg.Auth.Mode = config.AuthAPIKey
-	cfg.Auth.RateLimitPerMinute = 0
-	cfg.Log.Level = "trace"
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
-	log := hclog.New(&hclog.LoggerOptions{Name: "claude-mem", Level: hclog.Trace, Output: logs})
-	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Options{Config: cfg, Self: hosttest.Binary(t), Listener: l, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(runCtx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
+	host := servertest.Start(t, servertest.WithConfig(func(cfg *config.Config) {
+		cfg.Auth.Mode = config.AuthAPIKey
+		cfg.Auth.RateLimitPerMinute = 0
+		cfg.Log.Level = "trace"
+		if mutate != nil {
+			mutate(cfg)
 		}
-	})
-	return &authBundle{srv: srv, base: "http://" + l.Addr().String(), dataDir: cfg.DataDir, logs: logs}
+	}), servertest.WithLogger(hclog.New(&hclog.LoggerOptions{Name: "claude-mem", Level: hclog.Trace, Output: logs})))
+	return &authBundle{srv: host.Server, base: host.Base, dataDir: host.DataDir, logs: logs}
 }
 
 type reply struct {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
 	"github.com/claude-mem/claude-mem-server/host/jobs"
 	"github.com/claude-mem/claude-mem-server/host/server"
+	"github.com/claude-mem/claude-mem-server/host/server/servertest"
 	"github.com/claude-mem/claude-mem-server/host/supervisor"
 	"github.com/claude-mem/claude-mem-server/sdk/plugin"
 )
@@ -30,41 +30,19 @@ func TestMain(m *testing.M) {
 }
 
 type bundle struct {
-	srv    *server.Server
-	base   string
-	cancel context.CancelFunc
-	done   chan error
+	srv  *server.Server
+	base string
 }
 
 // setup starts a real host with the bundled plugins as subprocesses.
 func setup(t *testing.T, register func(*server.Server)) *bundle {
 	t.Helper()
-	cfg := config.Default(t.TempDir())
-	cfg.DataDir = t.TempDir()
-	cfg.Queue.LockDuration = 2 * time.Second
-	cfg.Queue.Concurrency = 4
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Options{Config: cfg, Self: hosttest.Binary(t), Listener: l})
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts := []servertest.Option{servertest.WithConfig(func(cfg *config.Config) { cfg.Queue.Concurrency = 4 })}
 	if register != nil {
-		register(srv)
+		opts = append(opts, servertest.BeforeServe(register))
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	b := &bundle{srv: srv, base: "http://" + l.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { b.done <- srv.Serve(runCtx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-b.done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return b
+	srv := servertest.Start(t, opts...)
+	return &bundle{srv: srv.Server, base: srv.Base}
 }
 
 func getJSON(t *testing.T, url string, v any) int {
