@@ -3,10 +3,8 @@ package contextpack_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,32 +13,15 @@ import (
 	"time"
 
 	"github.com/claude-mem/claude-mem-server/host/contextpack"
+	"github.com/claude-mem/claude-mem-server/host/hosttest"
 	"github.com/claude-mem/claude-mem-server/host/memory"
 	"github.com/claude-mem/claude-mem-server/host/search"
 	"github.com/claude-mem/claude-mem-server/host/search/searchtest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run go test -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	hosttest.Golden(t, filepath.Join("testdata", name), got)
 }
 
 var (

@@ -23,8 +23,6 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/server/servertest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
 func TestMain(m *testing.M) {
 	flag.Parse()
 	// The server runs in this process: its texts show times in UTC
@@ -200,23 +198,7 @@ func render(t *testing.T, c call, r recorded) string {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run the test with -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from %s (run with -update to accept):\n--- want\n%s\n--- got\n%s", name, path, want, got)
-	}
+	hosttest.Golden(t, filepath.Join("testdata", "golden", name+".golden"), got)
 }
 
 const cwd = "/home/dev/src/shop"

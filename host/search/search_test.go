@@ -4,41 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/claude-mem/claude-mem-server/host/hosttest"
 	"github.com/claude-mem/claude-mem-server/host/memory"
 	"github.com/claude-mem/claude-mem-server/host/search"
 	"github.com/claude-mem/claude-mem-server/host/search/searchtest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run go test -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	hosttest.Golden(t, filepath.Join("testdata", name), got)
 }
 
 var base = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
