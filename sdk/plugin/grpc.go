@@ -33,6 +33,9 @@ type Server struct {
 	Health func(ctx context.Context) Health
 	// Register registers the kind's own gRPC service.
 	Register func(s *grpc.Server)
+	// Close, when set, releases the implementation once the host has
+	// shut the plugin down, so files are closed cleanly before exit.
+	Close func() error
 }
 
 // Conn is what the host gets when it dispenses a plugin: the Meta client,
@@ -211,5 +214,15 @@ func NewServer[T any](info Info, open func(context.Context, Config) (T, error), 
 			return Health{Status: HealthOK}
 		},
 		Register: func(s *grpc.Server) { register(s, lazy) },
+		Close: func() error {
+			impl, err := lazy.Get()
+			if err != nil {
+				return nil // never configured: nothing to release
+			}
+			if c, ok := any(impl).(interface{ Close() error }); ok {
+				return c.Close()
+			}
+			return nil
+		},
 	}
 }

@@ -56,6 +56,13 @@ func Serve(s *Server) {
 		},
 		Logger: log,
 	})
+	// goplugin.Serve returns once the host has asked the plugin to shut
+	// down (a host that dies instead is covered by watchParent).
+	if s.Close != nil {
+		if err := s.Close(); err != nil {
+			log.Error("closing the plugin failed", "error", err)
+		}
+	}
 }
 
 // watchParent exits the plugin when its host dies. go-plugin does not notice
