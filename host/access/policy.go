@@ -111,11 +111,16 @@ var Routes = []Rule{
 	{http.MethodPost, "/v1/forget", auth.ScopeWrite, ActionForget, true},
 	{http.MethodPost, "/v1/search", auth.ScopeRead, ActionSearch, true},
 	{http.MethodPost, "/v1/context", auth.ScopeRead, ActionContext, true},
-	{http.MethodPost, "/v1/export", auth.ScopeRead, ActionExport, false},
+	// Export and import (host/exchange): the caller's whole team. Export
+	// needs admin; import adds rows to the caller's team like the write path.
+	{http.MethodPost, "/v1/export", auth.ScopeAdmin, ActionExport, false},
 	{http.MethodPost, "/v1/import", auth.ScopeWrite, ActionImport, false},
 	{http.MethodPost, "/v1/reindex", auth.ScopeAdmin, "reindex", false},
 	{http.MethodGet, "/v1/jobs/{id}", auth.ScopeRead, "", true},
 	{http.MethodPost, "/v1/jobs/{id}/retry", auth.ScopeWrite, "job.retry", true},
+	// MCP over streamable HTTP (host/mcpserver, stateless: POST only).
+	// Tools that write check auth.ScopeWrite themselves.
+	{http.MethodPost, "/v1/mcp", auth.ScopeRead, "mcp.call", true},
 
 	// claude-mem's legacy /api routes (behaviour §12), which the
 	// TypeScript hooks call. They scope by team (host/legacyapi), not by

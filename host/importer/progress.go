@@ -17,6 +17,10 @@ type progress struct {
 	// n and size are the current table's.
 	n, size int64
 	last    time.Time
+	// verb starts a non-TTY table line: "imported" by default.
+	verb string
+	// grow adds each table's size to total (total unknown up front).
+	grow bool
 }
 
 const barWidth = 30
@@ -31,6 +35,9 @@ func (p *progress) table(label string, size int64) {
 		return
 	}
 	p.finishTable()
+	if p.grow && size > 0 {
+		p.total += size
+	}
 	p.label, p.n, p.size = label, 0, size
 	p.draw(true)
 }
@@ -50,7 +57,11 @@ func (p *progress) finishTable() {
 		return
 	}
 	if !p.tty {
-		fmt.Fprintf(p.w, "imported %s: %d/%d rows\n", p.label, p.n, p.size)
+		verb := p.verb
+		if verb == "" {
+			verb = "imported"
+		}
+		fmt.Fprintf(p.w, "%s %s: %d/%d rows\n", verb, p.label, p.n, p.size)
 	}
 	p.label = ""
 }
@@ -84,3 +95,25 @@ func (p *progress) draw(force bool) {
 	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %d/%d rows  %-14s", strings.Repeat("#", filled), strings.Repeat("-", barWidth-filled),
 		frac*100, p.doneN, p.total, p.label)
 }
+
+// Progress is the import's progress bar, for the other importers and
+// exporters (host/exchange): a bar redrawn in place on a TTY, else one
+// "<verb> <label>: n/size rows" line per table.
+type Progress struct{ p *progress }
+
+// NewProgress returns a bar on w; the total grows with each table's size.
+// verb starts the non-TTY lines ("imported", "exported").
+func NewProgress(w io.Writer, tty bool, verb string) *Progress {
+	p := newProgress(w, tty, 0)
+	p.verb, p.grow = verb, true
+	return &Progress{p}
+}
+
+// Table starts a table of size rows.
+func (p *Progress) Table(label string, size int64) { p.p.table(label, size) }
+
+// Add counts n more rows done.
+func (p *Progress) Add(n int64) { p.p.add(n) }
+
+// Done ends the bar.
+func (p *Progress) Done() { p.p.done() }

@@ -191,7 +191,7 @@ func (a *API) createMemory(w http.ResponseWriter, r *http.Request) {
 		}
 		id, created, err = memory.InsertObservation(r.Context(), tx, &memory.Observation{
 			TeamID: tm, ProjectID: projectID, SessionID: sess.ID, MemorySessionID: sess.MemorySessionID, Project: proj,
-			Type: TypeManual, Title: body.Title, Subtitle: "Manual memory", Narrative: body.Text, Concepts: body.Concepts,
+			Type: memoryType(r.Context()), Title: body.Title, Subtitle: "Manual memory", Narrative: body.Text, Concepts: body.Concepts,
 			Facts: body.Facts, GeneratedByModel: "manual", CreatedAt: now,
 		})
 		return err

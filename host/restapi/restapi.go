@@ -151,3 +151,28 @@ func fromEpoch(ms sql.NullInt64) *time.Time {
 	t := time.UnixMilli(ms.Int64).UTC()
 	return &t
 }
+
+// Handler returns the API's routes on a router of their own, for callers
+// in the host that serve the same operations another way (host/mcpserver
+// dispatches its tools to it in process, with the caller's context).
+func (a *API) Handler() http.Handler {
+	r := chi.NewRouter()
+	a.Mount(r)
+	return r
+}
+
+type memoryTypeKey struct{}
+
+// WithMemoryType returns ctx under which POST /v1/memories stores its
+// memory with observation type typ instead of TypeManual (host/mcpserver's
+// memory_record_decision stores "decision").
+func WithMemoryType(ctx context.Context, typ string) context.Context {
+	return context.WithValue(ctx, memoryTypeKey{}, typ)
+}
+
+func memoryType(ctx context.Context) string {
+	if t, ok := ctx.Value(memoryTypeKey{}).(string); ok && t != "" {
+		return t
+	}
+	return TypeManual
+}

@@ -515,6 +515,14 @@ func matrixRoutes(t *testing.T) map[string]routeCase {
 				return req{http.MethodPost, "/v1/forget", fmt.Sprintf(`{"filter":{"project_ids":[%d],"types":[%q]}}`, me.p1.ID, "none-"+fresh())}
 			},
 			want: statusFor(map[string]int{own: 200, sibling: anyOK, foreign: 404, "bound-sibling": 404})},
+		// A plain request (no MCP Accept header, no session): the SDK's
+		// streamable handler refuses it once access let it through. The
+		// tools' isolation is host/mcpserver's test.
+		"POST /v1/mcp": {scope: auth.ScopeRead, projectAware: true, targets: ownOnly,
+			build: func(me, _ *team, _ string) req {
+				return req{http.MethodPost, "/v1/mcp", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search","arguments":{"query":"deployment checklist"}}}`}
+			},
+			want: statusFor(map[string]int{own: http.StatusBadRequest})},
 		"GET /v1/jobs/{id}": {scope: auth.ScopeRead, projectAware: true, targets: ownForeign,
 			build: func(me, other *team, target string) req {
 				id := me.jobP1
@@ -534,6 +542,18 @@ func matrixRoutes(t *testing.T) map[string]routeCase {
 			},
 			want: statusFor(map[string]int{own: anyOK, foreign: 404})},
 
+		// Export and import (host/exchange) act on the caller's team only:
+		// the matrix checks that an export holds none of the other team's
+		// secrets.
+		"POST /v1/export": {scope: auth.ScopeAdmin, targets: ownOnly,
+			build: func(*team, *team, string) req { return req{http.MethodPost, "/v1/export", ""} },
+			want:  func(string, string) int { return http.StatusOK }},
+		"POST /v1/import": {scope: auth.ScopeWrite, targets: ownOnly,
+			build: func(*team, *team, string) req {
+				return req{http.MethodPost, "/v1/import?format=mcp-memory",
+					fmt.Sprintf(`{"type":"entity","name":"matrix-%s","entityType":"test","observations":["imported"]}`, fresh())}
+			},
+			want: func(string, string) int { return http.StatusOK }},
 		"GET /metrics": {scope: auth.ScopeAdmin, targets: ownOnly,
 			build: func(*team, *team, string) req { return req{http.MethodGet, "/metrics", ""} },
 			want:  func(string, string) int { return http.StatusOK }},

@@ -22,8 +22,10 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/audit"
 	"github.com/claude-mem/claude-mem-server/host/bundled"
 	"github.com/claude-mem/claude-mem-server/host/config"
+	"github.com/claude-mem/claude-mem-server/host/exchange"
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
 	"github.com/claude-mem/claude-mem-server/host/jobs"
+	"github.com/claude-mem/claude-mem-server/host/mcpserver"
 	"github.com/claude-mem/claude-mem-server/host/metrics"
 	"github.com/claude-mem/claude-mem-server/host/pipeline"
 	"github.com/claude-mem/claude-mem-server/host/privacy"
@@ -190,7 +192,10 @@ func (s *Server) mountPipeline(cfg config.Config) error {
 	if err := s.mountLegacy(pl, filter); err != nil {
 		return err
 	}
-	restapi.New(restapi.Options{Store: s.store, Jobs: s.jobs, Engine: s.Engine, Privacy: filter, Logger: s.log.Named("restapi")}).Mount(s.router)
+	rest := restapi.New(restapi.Options{Store: s.store, Jobs: s.jobs, Engine: s.Engine, Privacy: filter, Logger: s.log.Named("restapi")})
+	rest.Mount(s.router)
+	mcpserver.Mount(s.router, mcpserver.Options{Store: s.store, REST: rest.Handler()})
+	exchange.Mount(s.router, s.store, s.log.Named("exchange"))
 	s.budget = prov
 	return nil
 }
