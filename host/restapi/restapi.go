@@ -90,6 +90,7 @@ func (a *API) Mount(r chi.Router) {
 	r.Patch("/v1/memories/{id}", a.patchMemory)
 	r.Post("/v1/memories/{id}/supersede", a.supersede)
 	r.Post("/v1/forget", a.forget)
+	r.Post("/v1/reindex", a.reindex)
 	r.Get("/v1/jobs/{id}", a.getJob)
 	r.Post("/v1/jobs/{id}/retry", a.retryJob)
 }

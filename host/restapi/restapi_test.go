@@ -447,3 +447,31 @@ func TestBadInputIs4xx(t *testing.T) {
 		t.Fatalf("memory %+v", got.Memory)
 	}
 }
+
+// TestReindexRebuildsADamagedIndex empties the full-text index behind the
+// store's back, so search misses a memory that is still stored, and checks
+// that POST /v1/reindex brings it back and that only admins may run it.
+func TestReindexRebuildsADamagedIndex(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ka := b.keys["a"]
+	m := b.remember(t, ka, "a1", "The platypus cache warms on boot")
+	if got := b.found(t, ka, "platypus"); len(got) != 1 {
+		t.Fatalf("search before damage: %v", got)
+	}
+	if _, err := b.srv.Store().Writer().Exec(`INSERT INTO observations_fts(observations_fts) VALUES('delete-all')`); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.found(t, ka, "platypus"); len(got) != 0 {
+		t.Fatalf("the damage did not take: %v", got)
+	}
+	b.do(t, http.StatusForbidden, http.MethodPost, "/v1/reindex", ka, "", nil)
+	var res restapi.ReindexResponse
+	b.do(t, http.StatusOK, http.MethodPost, "/v1/reindex", b.root, "", &res)
+	if len(res.Indexes) != 3 || res.Rows["observations_fts"] < 1 {
+		t.Fatalf("reindex answered %+v", res)
+	}
+	if got := b.found(t, ka, "platypus"); len(got) != 1 || got[0] != m.ID {
+		t.Fatalf("search after reindex: %v, want [%d]", got, m.ID)
+	}
+}

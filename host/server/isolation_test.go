@@ -545,6 +545,9 @@ func matrixRoutes(t *testing.T) map[string]routeCase {
 		// Export and import (host/exchange) act on the caller's team only:
 		// the matrix checks that an export holds none of the other team's
 		// secrets.
+		"POST /v1/reindex": {scope: auth.ScopeAdmin, targets: ownOnly,
+			build: func(*team, *team, string) req { return req{http.MethodPost, "/v1/reindex", ""} },
+			want:  func(string, string) int { return http.StatusOK }},
 		"POST /v1/export": {scope: auth.ScopeAdmin, targets: ownOnly,
 			build: func(*team, *team, string) req { return req{http.MethodPost, "/v1/export", ""} },
 			want:  func(string, string) int { return http.StatusOK }},

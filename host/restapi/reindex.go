@@ -1,0 +1,60 @@
+package restapi
+
+import (
+	"database/sql"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/claude-mem/claude-mem-server/host/audit"
+	"github.com/claude-mem/claude-mem-server/host/httpapi"
+)
+
+// ftsTables are the full-text indexes over the memory tables. They are
+// external-content FTS5 tables, kept in sync by triggers; a rebuild re-reads
+// them from their content tables.
+var ftsTables = []string{"observations_fts", "session_summaries_fts", "user_prompts_fts"}
+
+// ReindexResponse is the body of POST /v1/reindex.
+type ReindexResponse struct {
+	// Indexes are the full-text indexes rebuilt.
+	Indexes []string `json:"indexes"`
+	// Rows counts the rows each index now covers.
+	Rows map[string]int64 `json:"rows"`
+	// DurationMS is how long the rebuild took.
+	DurationMS int64 `json:"duration_ms"`
+}
+
+// reindex is POST /v1/reindex: it rebuilds the full-text indexes from the
+// memory tables, for a store whose indexes were damaged or built by an
+// older version. It holds the store's write lock while it runs, and it
+// changes no memory, so it leaks nothing of another team.
+func (a *API) reindex(w http.ResponseWriter, r *http.Request) {
+	if _, ok := team(w, r); !ok {
+		return
+	}
+	start := time.Now()
+	resp := ReindexResponse{Indexes: ftsTables, Rows: map[string]int64{}}
+	err := a.opts.Store.Tx(r.Context(), func(tx *sql.Tx) error {
+		for _, t := range ftsTables {
+			// The table names are constants: there is no user input here.
+			if _, err := tx.ExecContext(r.Context(), fmt.Sprintf(`INSERT INTO %s(%s) VALUES('rebuild')`, t, t)); err != nil {
+				return fmt.Errorf("restapi: rebuild %s: %w", t, err)
+			}
+			var n int64
+			if err := tx.QueryRowContext(r.Context(), fmt.Sprintf(`SELECT COUNT(*) FROM %s`, t)).Scan(&n); err != nil {
+				return fmt.Errorf("restapi: count %s: %w", t, err)
+			}
+			resp.Rows[t] = n
+		}
+		return nil
+	})
+	if err != nil {
+		a.log.Error("reindex", "error", err)
+		httpapi.WriteErr(w, r, err)
+		return
+	}
+	resp.DurationMS = time.Since(start).Milliseconds()
+	audit.Annotate(r.Context(), audit.Resource("fts"))
+	httpapi.WriteJSON(w, http.StatusOK, resp)
+}
