@@ -3,7 +3,6 @@ package adaptertest
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"testing"
 
 	"github.com/claude-mem/claude-mem-server/sdk/adapter"
@@ -17,40 +16,27 @@ func overGRPC(t *testing.T, a adapter.Adapter) adapter.Adapter {
 	t.Helper()
 	srv := adapter.NewServer(plugin.Info{Name: "adaptertest", Version: "0.0.0"},
 		func(context.Context, plugin.Config) (adapter.Adapter, error) { return guarded{t: t, a: a}, nil })
-	conn := plugintest.Connect(t, srv, adapter.ClientPlugin(), plugin.Config{})
-	c, ok := conn.Service.(adapter.Adapter)
-	if !ok {
-		t.Fatalf("adaptertest: dispensed service %T is not an adapter.Adapter", conn.Service)
-	}
-	return c
+	return plugintest.Dispense[adapter.Adapter](t, srv, adapter.ClientPlugin())
 }
 
 // guarded turns a panic of the adapter behind the gRPC server into a
-// failure of the test and an error of the call: unrecovered, it would end
-// the whole test binary from a server goroutine.
+// failure of the test and an error of the call (plugintest.CatchPanic).
 type guarded struct {
 	t testing.TB
 	a adapter.Adapter
 }
 
-func (g guarded) catch(call string, err *error) {
-	if p := recover(); p != nil {
-		g.t.Errorf("%s panicked behind the gRPC server: %v\n%s", call, p, debug.Stack())
-		*err = fmt.Errorf("adaptertest: %s panicked: %v", call, p)
-	}
-}
-
 func (g guarded) Manifest(ctx context.Context) (_ adapter.Manifest, err error) {
-	defer g.catch("Manifest", &err)
+	defer plugintest.CatchPanic(g.t, "Manifest", &err)
 	return g.a.Manifest(ctx)
 }
 
 func (g guarded) Normalize(ctx context.Context, req adapter.NormalizeRequest) (_ adapter.NormalizeResult, err error) {
-	defer g.catch(fmt.Sprintf("Normalize(%q, %q)", req.Event, req.Raw), &err)
+	defer plugintest.CatchPanic(g.t, fmt.Sprintf("Normalize(%q, %q)", req.Event, req.Raw), &err)
 	return g.a.Normalize(ctx, req)
 }
 
 func (g guarded) RenderHookOutput(ctx context.Context, req adapter.RenderRequest) (_ []byte, err error) {
-	defer g.catch(fmt.Sprintf("RenderHookOutput(%q, context %q)", req.Event, req.Context), &err)
+	defer plugintest.CatchPanic(g.t, fmt.Sprintf("RenderHookOutput(%q, context %q)", req.Event, req.Context), &err)
 	return g.a.RenderHookOutput(ctx, req)
 }

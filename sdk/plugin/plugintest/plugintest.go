@@ -5,6 +5,8 @@ package plugintest
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"testing"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -48,4 +50,28 @@ func Connect(t testing.TB, srv *plugin.Server, client *plugin.GRPCPlugin, cfg pl
 		t.Fatalf("plugintest: %v", err)
 	}
 	return conn
+}
+
+// Dispense serves srv in process as Connect does and returns the host-side
+// client of the kind's service, typed.
+func Dispense[T any](t testing.TB, srv *plugin.Server, client *plugin.GRPCPlugin) T {
+	t.Helper()
+	conn := Connect(t, srv, client, plugin.Config{})
+	svc, ok := conn.Service.(T)
+	if !ok {
+		var want T
+		t.Fatalf("plugintest: dispensed service %T is not a %T", conn.Service, &want)
+	}
+	return svc
+}
+
+// CatchPanic, deferred by a wrapper around an implementation served behind
+// gRPC, turns a panic of call into a failure of the test and an error of
+// the call: unrecovered, it would end the whole test binary from a server
+// goroutine.
+func CatchPanic(t testing.TB, call string, err *error) {
+	if p := recover(); p != nil {
+		t.Errorf("%s panicked behind the gRPC server: %v\n%s", call, p, debug.Stack())
+		*err = fmt.Errorf("%s panicked: %v", call, p)
+	}
 }

@@ -15,10 +15,5 @@ func overGRPC(t *testing.T, e queue.Engine) queue.Engine {
 	t.Helper()
 	srv := queue.NewServer(plugin.Info{Name: "queuetest", Version: "0.0.0"},
 		func(context.Context, plugin.Config) (queue.Engine, error) { return e, nil })
-	conn := plugintest.Connect(t, srv, queue.ClientPlugin(), plugin.Config{})
-	eng, ok := conn.Service.(queue.Engine)
-	if !ok {
-		t.Fatalf("queuetest: dispensed service %T is not a queue.Engine", conn.Service)
-	}
-	return eng
+	return plugintest.Dispense[queue.Engine](t, srv, queue.ClientPlugin())
 }
