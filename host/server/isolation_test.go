@@ -63,30 +63,8 @@ type reply struct {
 // call sends a request with key as a bearer token ("" for none).
 func (b *authBundle) call(t *testing.T, method, path, key, body string) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, b.base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{status: resp.StatusCode, body: out, header: resp.Header}
+	status, out, header := servertest.Call(t, method, b.base+path, key, body)
+	return reply{status: status, body: out, header: header}
 }
 
 // mustCall is call that fails the test unless the status is want, and

@@ -5,7 +5,10 @@ package servertest
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,4 +121,34 @@ func (s *Server) WaitIdle(t testing.TB) map[string]int64 {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Call sends one request to url with key as a bearer token ("" for none)
+// and body as JSON ("" for none), and returns the status, body and headers.
+func Call(t testing.TB, method, url, key, body string) (int, []byte, http.Header) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, out, resp.Header
 }
