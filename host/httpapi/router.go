@@ -14,6 +14,10 @@ import (
 type Deps struct {
 	// Info builds the /v1/info document.
 	Info func(ctx context.Context) Info
+	// Health answers /healthz. It is probed often (container healthchecks),
+	// so it should check only what decides ok or degraded. Nil means: take
+	// the status from Info.
+	Health func(ctx context.Context) Health
 	// MaxBodyBytes bounds every request body.
 	MaxBodyBytes int64
 	Logger       hclog.Logger
@@ -39,6 +43,10 @@ func NewRouter(d Deps) chi.Router {
 		WriteError(w, r, http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 	})
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if d.Health != nil {
+			WriteJSON(w, http.StatusOK, d.Health(r.Context()))
+			return
+		}
 		info := d.Info(r.Context())
 		WriteJSON(w, http.StatusOK, Health{Status: info.Status, Runtime: info.Runtime})
 	})

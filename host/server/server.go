@@ -144,7 +144,7 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err := s.setupAccess(cfg); err != nil {
 		return nil, err
 	}
-	s.router = httpapi.NewRouter(httpapi.Deps{Info: s.Info, MaxBodyBytes: cfg.Server.MaxBodyBytes, Logger: log.Named("http"), Middleware: append([]func(http.Handler) http.Handler{s.metrics.Middleware}, s.accessMiddleware()...)})
+	s.router = httpapi.NewRouter(httpapi.Deps{Info: s.Info, Health: s.Health, MaxBodyBytes: cfg.Server.MaxBodyBytes, Logger: log.Named("http"), Middleware: append([]func(http.Handler) http.Handler{s.metrics.Middleware}, s.accessMiddleware()...)})
 	s.mountAccess()
 	s.metrics.Mount(s.router)
 	if err := s.mountPipeline(cfg); err != nil {
@@ -307,17 +307,13 @@ func (s *Server) watchEngine(ctx context.Context) {
 		case <-t.C:
 		}
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		h, err := s.queue.Health(hctx)
+		status, detail := s.engineHealth(hctx)
 		cancel()
-		now := err != nil || h.Status != plugin.HealthOK
+		now := status != plugin.HealthOK
 		if degraded && !now {
 			s.log.Info("queue engine recovered; re-enqueueing open jobs from the outbox")
 			s.jobs.Kick(true)
 		} else if !degraded && now {
-			detail := h.Detail
-			if err != nil {
-				detail = err.Error()
-			}
 			s.log.Warn("queue engine degraded; writes are kept in the outbox until it recovers", "detail", detail)
 		}
 		degraded = now
@@ -398,6 +394,27 @@ func PluginSpecs(cfg config.Config, self string) ([]supervisor.Spec, error) {
 	return specs, nil
 }
 
+// Health answers /healthz: ok, or degraded while the queue engine is down
+// or unreachable. It costs one plugin call, nothing more.
+func (s *Server) Health(ctx context.Context) httpapi.Health {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	status, _ := s.engineHealth(ctx)
+	return httpapi.Health{Status: status, Runtime: version.Runtime}
+}
+
+// engineHealth is the queue engine's health, with a detail when degraded.
+func (s *Server) engineHealth(ctx context.Context) (string, string) {
+	h, err := s.queue.Health(ctx)
+	switch {
+	case err != nil:
+		return plugin.HealthDegraded, err.Error()
+	case h.Status != plugin.HealthOK:
+		return plugin.HealthDegraded, h.Detail
+	}
+	return plugin.HealthOK, ""
+}
+
 // Info builds the /v1/info document.
 func (s *Server) Info(ctx context.Context) httpapi.Info {
 	cfg := s.opts.Config
@@ -408,11 +425,8 @@ func (s *Server) Info(ctx context.Context) httpapi.Info {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if h, err := s.queue.Health(ctx); err != nil {
-		info.Status, info.StatusDetail = plugin.HealthDegraded, err.Error()
-	} else if h.Status != plugin.HealthOK {
-		info.Status, info.StatusDetail = plugin.HealthDegraded, h.Detail
-	} else if eng, err := s.Engine(); err == nil {
+	info.Status, info.StatusDetail = s.engineHealth(ctx)
+	if eng, err := s.Engine(); err == nil && info.Status == plugin.HealthOK {
 		if c, err := eng.Counts(ctx, ""); err == nil {
 			info.Queue = &httpapi.QueueCounts{Waiting: c.Waiting, Active: c.Active, Delayed: c.Delayed, Completed: c.Completed, Failed: c.Failed}
 		}
