@@ -174,7 +174,15 @@ func (a *API) retryJob(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.opts.Engine != nil {
 		if eng, err := a.opts.Engine(); err == nil {
-			if err := eng.Retry(r.Context(), id); err != nil && !errors.Is(err, queue.ErrNotFound) {
+			err := eng.Retry(r.Context(), id)
+			if errors.Is(err, queue.ErrInvalidState) {
+				// The engine's copy is not failed (the outbox and the engine
+				// disagree, e.g. after a restore): an enqueue of the same id
+				// would be a no-op, so remove that copy first, unless it is
+				// running, in which case it finishes the job anyway.
+				err = eng.Cancel(r.Context(), id)
+			}
+			if err != nil && !errors.Is(err, queue.ErrNotFound) {
 				a.log.Warn("engine retry failed; the job is enqueued again", "job", id, "error", err)
 			}
 		}

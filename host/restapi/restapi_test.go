@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 // mode with two teams: "a" (keys a, and ab bound to project a1) and "b".
 type bundle struct {
 	srv  *server.Server
+	ts   *servertest.Server
 	base string
 	root string
 	keys map[string]string
@@ -40,13 +41,14 @@ type bundle struct {
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	srv := servertest.Start(t, servertest.WithConfig(func(cfg *config.Config) {
+	ts := servertest.Start(t, servertest.WithConfig(func(cfg *config.Config) {
 		cfg.Auth.Mode = config.AuthAPIKey
 		cfg.Auth.RateLimitPerMinute = 0
-	})).Server
+	}))
+	srv := ts.Server
 	ctx := context.Background()
 	base := "http://" + srv.Addr().String()
-	b := &bundle{srv: srv, base: base, keys: map[string]string{}}
+	b := &bundle{srv: srv, ts: ts, base: base, keys: map[string]string{}}
 	k, err := srv.Admin().CreateKey(ctx, access.LocalOwner(), access.CreateKeyRequest{Scopes: []string{auth.ScopeAll}, Name: "root"})
 	if err != nil {
 		t.Fatal(err)
@@ -347,9 +349,16 @@ func TestProjectsSessionsJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.do(t, http.StatusOK, http.MethodPost, "/v1/jobs/"+ev.Job.ID+"/retry", ka, "", &job)
-	if (job.Job.Status != "queued" && job.Job.Status != "enqueued") || job.Job.Attempts != 0 || job.Job.LastError != "" ||
+	if job.Job.Status == "failed" || job.Job.Attempts > 1 || job.Job.LastError != "" ||
 		!strings.Contains(string(mustJSON(t, job.History)), "retry requested") {
 		t.Fatalf("retried job %+v", job)
+	}
+	// The engine still held the job as completed (only the outbox said
+	// failed): the retry must run it again all the same.
+	b.ts.WaitIdle(t)
+	b.do(t, http.StatusOK, http.MethodGet, "/v1/jobs/"+ev.Job.ID, ka, "", &job)
+	if h := job.History; job.Job.Status != "completed" || h[len(h)-1].Status != "completed" || h[len(h)-2].Status == "completed" {
+		t.Fatalf("the retried job did not run again: %+v", job)
 	}
 
 	var sess restapi.SessionDetail
