@@ -32,18 +32,81 @@ func (a *app) settingsFile(flag string) (string, error) {
 	if flag != "" {
 		return filepath.Abs(flag)
 	}
-	home, err := os.UserHomeDir()
-	if h := a.getenv("HOME"); h != "" {
-		home, err = h, nil
-	}
+	home, err := a.home()
 	if err != nil {
-		return "", fmt.Errorf("cannot find the home directory: %w; pass --settings", err)
+		return "", fmt.Errorf("%w; pass --settings", err)
 	}
 	return installer.SettingsPath(a.getenv, home), nil
 }
 
+func (a *app) home() (string, error) {
+	if h := a.getenv("HOME"); h != "" {
+		return h, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the home directory: %w", err)
+	}
+	return home, nil
+}
+
+// MCP scopes: where Claude Code reads the MCP server from.
+const (
+	mcpScopeUser    = "user"
+	mcpScopeProject = "project"
+)
+
+// mcpFile is the file to register the MCP server in, and its scope. The
+// scope follows the hooks' settings file unless --mcp-scope says: a
+// project's .claude/settings*.json means that project's .mcp.json, any
+// other settings file the user's ~/.claude.json ($CLAUDE_CONFIG_DIR's when
+// set, as Claude Code reads it). A project scope without such a settings
+// file is the current directory's project.
+func (a *app) mcpFile(scope, settings string) (string, string, error) {
+	home, err := a.home()
+	if err != nil {
+		return "", "", fmt.Errorf("%w; pass --mcp=false to skip the MCP server", err)
+	}
+	project := settingsProject(settings, home, a.getenv("CLAUDE_CONFIG_DIR"))
+	if scope == "" {
+		scope = mcpScopeUser
+		if project != "" {
+			scope = mcpScopeProject
+		}
+	}
+	switch scope {
+	case mcpScopeUser:
+		return installer.MCPUserPath(a.getenv, home), scope, nil
+	case mcpScopeProject:
+		if project == "" {
+			if project, err = os.Getwd(); err != nil {
+				return "", "", fmt.Errorf("cannot find the current directory: %w; run it in the project", err)
+			}
+		}
+		return installer.MCPProjectPath(project), scope, nil
+	}
+	return "", "", fmt.Errorf("--mcp-scope %q is not user or project", scope)
+}
+
+// settingsProject is the project whose settings file path is
+// (<project>/.claude/settings.json or settings.local.json), or "".
+func settingsProject(path, home, configDir string) string {
+	if path == "" {
+		return ""
+	}
+	dir := filepath.Dir(path)
+	if filepath.Base(dir) != ".claude" || !strings.HasPrefix(filepath.Base(path), "settings") {
+		return ""
+	}
+	if configDir != "" && sameFile(dir, configDir) || sameFile(dir, filepath.Join(home, ".claude")) {
+		return ""
+	}
+	return filepath.Dir(dir)
+}
+
 func (a *app) installCommand() *cobra.Command {
 	var agent, hookType, settings, serverURL, keyEnv, command string
+	var mcp mcpFlags
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Write claude-mem's hooks into Claude Code's settings.json (HTTP hooks by default)",
@@ -55,7 +118,13 @@ func (a *app) installCommand() *cobra.Command {
 			"per event. --hook-type command runs `claude-mem hook claude-code <Event>` instead, for Claude\n" +
 			"Code versions without HTTP hooks.\n\n" +
 			"When the server requires API keys (auth.mode api-key, or $" + EnvAPIKey + " is set), HTTP hooks\n" +
-			"send the key from Claude Code's environment: the settings file names the variable, never the key.",
+			"send the key from Claude Code's environment: the settings file names the variable, never the key.\n\n" +
+			"It also registers claude-mem's MCP server (named claude-mem) for Claude Code, with the same\n" +
+			"guarantees: in ~/.claude.json (user scope; $CLAUDE_CONFIG_DIR/.claude.json when set) or, with\n" +
+			"--mcp-scope project (the default when --settings is a project's .claude/settings.json), in the\n" +
+			"project's .mcp.json. --mcp-transport stdio (the default) runs this binary's `claude-mem mcp`;\n" +
+			"http points Claude Code at the server's /v1/mcp. The entry holds ${" + EnvAPIKey + "}, never the\n" +
+			"key. --mcp=false skips it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkAgent(agent); err != nil {
@@ -69,21 +138,28 @@ func (a *app) installCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			base := serverURL
+			if base == "" {
+				base = a.getenv(EnvServerURL)
+			}
+			if base == "" {
+				base = "http://" + dialAddr(cfg.Server.Host, cfg.Server.Port)
+			}
+			base = strings.TrimRight(base, "/")
+			if keyEnv == "" && (cfg.Auth.Mode == config.AuthAPIKey || a.getenv(EnvAPIKey) != "") {
+				keyEnv = EnvAPIKey
+			}
+			var mcpOpts installer.MCPOptions
+			var scope string
+			if mcp.enabled {
+				if mcpOpts, scope, err = a.mcpOptions(mcp, settings, path, base, keyEnv); err != nil {
+					return err
+				}
+			}
 			opts := installer.Options{SettingsPath: path, HookType: installer.HookType(hookType)}
 			switch opts.HookType {
 			case installer.HookHTTP:
-				opts.ServerURL = serverURL
-				if opts.ServerURL == "" {
-					opts.ServerURL = a.getenv(EnvServerURL)
-				}
-				if opts.ServerURL == "" {
-					opts.ServerURL = "http://" + dialAddr(cfg.Server.Host, cfg.Server.Port)
-				}
-				opts.ServerURL = strings.TrimRight(opts.ServerURL, "/")
-				opts.APIKeyEnv = keyEnv
-				if opts.APIKeyEnv == "" && (cfg.Auth.Mode == config.AuthAPIKey || a.getenv(EnvAPIKey) != "") {
-					opts.APIKeyEnv = EnvAPIKey
-				}
+				opts.ServerURL, opts.APIKeyEnv = base, keyEnv
 			case installer.HookCommand:
 				opts.Command = command
 				if opts.Command == "" {
@@ -99,6 +175,14 @@ func (a *app) installCommand() *cobra.Command {
 				return err
 			}
 			a.reportInstall(cmd.Context(), opts, res)
+			if !mcp.enabled {
+				return nil
+			}
+			mres, err := installer.InstallMCP(mcpOpts)
+			if err != nil {
+				return fmt.Errorf("the hooks are installed, but the MCP server is not: %w", err)
+			}
+			a.reportMCPInstall(mcpOpts, scope, mres)
 			return nil
 		},
 	}
@@ -106,11 +190,68 @@ func (a *app) installCommand() *cobra.Command {
 	f.StringVar(&agent, "agent", agentClaudeCode, "the agent to wire: claude-code")
 	f.StringVar(&hookType, "hook-type", string(installer.HookHTTP), "http (Claude Code posts to the server) or command (runs `claude-mem hook`)")
 	f.StringVar(&settings, "settings", "", "settings file to edit (default $CLAUDE_CONFIG_DIR/settings.json, else ~/.claude/settings.json)")
-	f.StringVar(&serverURL, "url", "", "server URL for HTTP hooks (default $"+EnvServerURL+", else the configured host and port)")
-	f.StringVar(&keyEnv, "api-key-env", "", "environment variable holding the API key HTTP hooks send (default "+EnvAPIKey+" when a key is needed)")
+	f.StringVar(&serverURL, "url", "", "server URL for HTTP hooks and the MCP server (default $"+EnvServerURL+", else the configured host and port)")
+	f.StringVar(&keyEnv, "api-key-env", "", "environment variable holding the API key HTTP hooks and the MCP server send (default "+EnvAPIKey+" when a key is needed)")
 	f.StringVar(&command, "command", "", "the claude-mem command for command hooks (default this binary)")
+	f.BoolVar(&mcp.enabled, "mcp", true, "also register claude-mem's MCP server for Claude Code (--mcp=false to skip)")
+	f.StringVar(&mcp.transport, "mcp-transport", string(installer.TransportStdio), "stdio (Claude Code runs `claude-mem mcp`) or http (Claude Code posts to the server's /v1/mcp)")
+	f.StringVar(&mcp.scope, "mcp-scope", "", "user (~/.claude.json) or project (<project>/.mcp.json) (default: project when --settings is a project's .claude/settings.json, else user)")
+	f.BoolVar(&mcp.replace, "mcp-replace", false, "replace an MCP server named claude-mem that install did not write (uninstall puts it back)")
 	addConfigFlags(f)
 	return cmd
+}
+
+// mcpFlags are install's MCP server flags.
+type mcpFlags struct {
+	enabled, replace bool
+	transport, scope string
+}
+
+// mcpOptions is the MCP registration the flags ask for. A bad flag fails
+// here, before install changes any file.
+func (a *app) mcpOptions(f mcpFlags, settingsFlag, settings, base, keyEnv string) (installer.MCPOptions, string, error) {
+	opts := installer.MCPOptions{Transport: installer.Transport(f.transport), ServerURL: base, APIKeyEnv: keyEnv, Replace: f.replace}
+	switch opts.Transport {
+	case installer.TransportStdio:
+		self, err := selfPath()
+		if err != nil {
+			return opts, "", fmt.Errorf("%w; pass --mcp-transport http, or --mcp=false", err)
+		}
+		opts.Command = self
+	case installer.TransportHTTP:
+	default:
+		return opts, "", fmt.Errorf("--mcp-transport %q is not stdio or http", f.transport)
+	}
+	// The scope follows --settings only when it was given.
+	if settingsFlag == "" {
+		settings = ""
+	}
+	path, scope, err := a.mcpFile(f.scope, settings)
+	if err != nil {
+		return opts, "", err
+	}
+	opts.Path = path
+	return opts, scope, nil
+}
+
+func (a *app) reportMCPInstall(opts installer.MCPOptions, scope string, res installer.Result) {
+	if !res.Changed {
+		fmt.Fprintf(a.stdout, "claude-mem's MCP server is already registered in %s; nothing changed\n", res.SettingsPath)
+		return
+	}
+	target := opts.ServerURL + "/v1/mcp"
+	if opts.Transport == installer.TransportStdio {
+		target = opts.Command + " mcp --url " + opts.ServerURL
+	}
+	fmt.Fprintf(a.stdout, "registered claude-mem's MCP server for Claude Code in %s (%s scope)\n", res.SettingsPath, scope)
+	fmt.Fprintf(a.stdout, "  name: %s\n  %s: %s\n", installer.MCPServerName, opts.Transport, target)
+	if res.Backup != "" {
+		fmt.Fprintf(a.stdout, "  backup: %s\n", res.Backup)
+	}
+	if opts.APIKeyEnv != "" {
+		fmt.Fprintf(a.stdout, "  API key: ${%s}, expanded by Claude Code from its environment (the file holds no key)\n", opts.APIKeyEnv)
+	}
+	fmt.Fprintln(a.stdout, "Claude Code starts it in its next session (check with `claude mcp list`).")
 }
 
 func (a *app) reportInstall(ctx context.Context, opts installer.Options, res installer.Result) {
@@ -156,14 +297,22 @@ func reachable(ctx context.Context, base string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// selfCommand is this binary as command hooks should run it: the
-// claude-mem on PATH when that is this binary (a stable path across
-// upgrades through a symlink), else this binary's own path; quoted for the
-// shell.
+// selfCommand is selfPath as command hooks run it: quoted for the shell.
 func selfCommand() (string, error) {
+	path, err := selfPath()
+	if err != nil {
+		return "", fmt.Errorf("%w; pass --command", err)
+	}
+	return installer.ShellQuote(path), nil
+}
+
+// selfPath is this binary's absolute path as Claude Code should run it:
+// the claude-mem on PATH when that is this binary (a stable path across
+// upgrades through a symlink), else this binary's own path.
+func selfPath() (string, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return "", fmt.Errorf("cannot find the claude-mem binary: %w; pass --command", err)
+		return "", fmt.Errorf("cannot find the claude-mem binary: %w", err)
 	}
 	path := self
 	if onPath, err := exec.LookPath("claude-mem"); err == nil {
@@ -171,7 +320,7 @@ func selfCommand() (string, error) {
 			path = abs
 		}
 	}
-	return installer.ShellQuote(path), nil
+	return path, nil
 }
 
 func sameFile(a, b string) bool {
@@ -184,13 +333,15 @@ func sameFile(a, b string) bool {
 }
 
 func (a *app) uninstallCommand() *cobra.Command {
-	var agent, settings string
+	var agent, settings, mcpScope string
 	cmd := &cobra.Command{
 		Use:   "uninstall",
-		Short: "Remove what `claude-mem install` added to Claude Code's settings.json",
+		Short: "Remove what `claude-mem install` added to Claude Code's settings.json and MCP servers",
 		Long: "Remove what `claude-mem install` added to Claude Code's settings.json. When the file is still\n" +
 			"as install left it, the original comes back byte for byte; otherwise claude-mem's hooks are\n" +
-			"removed and everything else is kept.",
+			"removed and everything else is kept. The MCP server install registered goes the same way, from\n" +
+			"the file --mcp-scope picks (as for install); an entry install did not write, or one changed\n" +
+			"since, is left alone.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkAgent(agent); err != nil {
@@ -215,10 +366,30 @@ func (a *app) uninstallCommand() *cobra.Command {
 			default:
 				fmt.Fprintf(a.stdout, "no claude-mem hooks in %s; nothing changed\n", path)
 			}
+			if settings == "" {
+				path = ""
+			}
+			mcpPath, _, err := a.mcpFile(mcpScope, path)
+			if err != nil {
+				return err
+			}
+			mres, err := installer.UninstallMCP(mcpPath)
+			if err != nil {
+				return fmt.Errorf("the hooks are removed, but the MCP server is not: %w", err)
+			}
+			switch {
+			case mres.Removed:
+				fmt.Fprintf(a.stdout, "removed %s, which claude-mem install had created for its MCP server\n", mcpPath)
+			case mres.Restored:
+				fmt.Fprintf(a.stdout, "restored %s as it was before claude-mem install\n", mcpPath)
+			case mres.Changed:
+				fmt.Fprintf(a.stdout, "removed claude-mem's MCP server from %s; your other changes are kept (backup: %s)\n", mcpPath, mres.Backup)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&agent, "agent", agentClaudeCode, "the agent to unwire: claude-code")
 	cmd.Flags().StringVar(&settings, "settings", "", "settings file to edit (default $CLAUDE_CONFIG_DIR/settings.json, else ~/.claude/settings.json)")
+	cmd.Flags().StringVar(&mcpScope, "mcp-scope", "", "where install registered the MCP server: user or project (default as for install)")
 	return cmd
 }

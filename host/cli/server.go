@@ -91,7 +91,7 @@ func (a *app) serverCommand(name, short string, full bool) *cobra.Command {
 	if full {
 		cmd.AddCommand(a.logsCommand(), a.migrateCommand(), a.doctorCommand(), a.healthcheckCommand())
 		cmd.AddCommand(a.teamCommand(), a.projectCommand(), a.apiKeyCommand())
-		cmd.AddCommand(a.importCommand(), a.exportCommand())
+		cmd.AddCommand(a.importCommand(), a.exportCommand(), a.reindexCommand())
 	}
 	return cmd
 }

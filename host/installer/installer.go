@@ -18,6 +18,13 @@
 // since, it removes claude-mem's entries and the containers install created,
 // and if the result means the same as the original, it still restores the
 // original bytes.
+//
+// InstallMCP and UninstallMCP do the same for claude-mem's MCP server in
+// the file Claude Code reads MCP servers from (~/.claude.json, which
+// Claude Code owns, or a project's .mcp.json): one "mcpServers" entry,
+// recorded next to that file, with a ${VAR} reference in place of the key.
+// They never overwrite an entry they did not write unless asked to, and
+// then put it back on uninstall.
 package installer
 
 import (

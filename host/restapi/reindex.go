@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/claude-mem/claude-mem-server/host/audit"
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
+	"github.com/claude-mem/claude-mem-server/host/store"
 )
 
 // ftsTables are the full-text indexes over the memory tables. They are
@@ -25,6 +27,43 @@ type ReindexResponse struct {
 	DurationMS int64 `json:"duration_ms"`
 }
 
+// ReindexProgress is told about each index as soon as it is rebuilt, with
+// the rows it now covers and how long it took. The rebuild is committed
+// only after the last index: if Reindex then fails, none of them is.
+type ReindexProgress func(index string, rows int64, took time.Duration)
+
+// Reindex rebuilds the full-text indexes from the memory tables, in one
+// transaction: a failure leaves every index as it was. progress may be
+// nil. POST /v1/reindex and `claude-mem server reindex` on a stopped
+// server both run it.
+func Reindex(ctx context.Context, st *store.Store, progress ReindexProgress) (ReindexResponse, error) {
+	start := time.Now()
+	resp := ReindexResponse{Indexes: ftsTables, Rows: map[string]int64{}}
+	err := st.Tx(ctx, func(tx *sql.Tx) error {
+		for _, t := range ftsTables {
+			began := time.Now()
+			// The table names are constants: there is no user input here.
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s(%s) VALUES('rebuild')`, t, t)); err != nil {
+				return fmt.Errorf("restapi: rebuild %s: %w", t, err)
+			}
+			var n int64
+			if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM %s`, t)).Scan(&n); err != nil {
+				return fmt.Errorf("restapi: count %s: %w", t, err)
+			}
+			resp.Rows[t] = n
+			if progress != nil {
+				progress(t, n, time.Since(began))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ReindexResponse{}, err
+	}
+	resp.DurationMS = time.Since(start).Milliseconds()
+	return resp, nil
+}
+
 // reindex is POST /v1/reindex: it rebuilds the full-text indexes from the
 // memory tables, for a store whose indexes were damaged or built by an
 // older version. It holds the store's write lock while it runs, and it
@@ -33,28 +72,12 @@ func (a *API) reindex(w http.ResponseWriter, r *http.Request) {
 	if _, ok := team(w, r); !ok {
 		return
 	}
-	start := time.Now()
-	resp := ReindexResponse{Indexes: ftsTables, Rows: map[string]int64{}}
-	err := a.opts.Store.Tx(r.Context(), func(tx *sql.Tx) error {
-		for _, t := range ftsTables {
-			// The table names are constants: there is no user input here.
-			if _, err := tx.ExecContext(r.Context(), fmt.Sprintf(`INSERT INTO %s(%s) VALUES('rebuild')`, t, t)); err != nil {
-				return fmt.Errorf("restapi: rebuild %s: %w", t, err)
-			}
-			var n int64
-			if err := tx.QueryRowContext(r.Context(), fmt.Sprintf(`SELECT COUNT(*) FROM %s`, t)).Scan(&n); err != nil {
-				return fmt.Errorf("restapi: count %s: %w", t, err)
-			}
-			resp.Rows[t] = n
-		}
-		return nil
-	})
+	resp, err := Reindex(r.Context(), a.opts.Store, nil)
 	if err != nil {
 		a.log.Error("reindex", "error", err)
 		httpapi.WriteErr(w, r, err)
 		return
 	}
-	resp.DurationMS = time.Since(start).Milliseconds()
 	audit.Annotate(r.Context(), audit.Resource("fts"))
 	httpapi.WriteJSON(w, http.StatusOK, resp)
 }

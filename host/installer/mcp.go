@@ -1,0 +1,383 @@
+package installer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Transport is how Claude Code talks to claude-mem's MCP server.
+type Transport string
+
+// Transports.
+const (
+	// TransportStdio: Claude Code runs `claude-mem mcp`, which forwards
+	// every call to the server.
+	TransportStdio Transport = "stdio"
+	// TransportHTTP: Claude Code posts to the server's /v1/mcp.
+	TransportHTTP Transport = "http"
+)
+
+// MCPServerName is the name claude-mem's MCP server is registered under.
+const MCPServerName = "claude-mem"
+
+// MCPOptions configure InstallMCP.
+type MCPOptions struct {
+	// Path is the file holding Claude Code's MCP servers: MCPUserPath or
+	// MCPProjectPath. Required.
+	Path string
+	// Name defaults to MCPServerName.
+	Name string
+	// Transport defaults to TransportStdio.
+	Transport Transport
+	// Command is the absolute path of the claude-mem binary. Required for
+	// TransportStdio.
+	Command string
+	// ServerURL is the server's base URL, e.g. http://127.0.0.1:37700.
+	// Required.
+	ServerURL string
+	// APIKeyEnv, when set, is the environment variable holding the API
+	// key. The entry holds ${APIKeyEnv}, which Claude Code expands from its
+	// environment; never the key.
+	APIKeyEnv string
+	// Replace overwrites an entry of the same name install did not write;
+	// uninstall puts it back.
+	Replace bool
+	// Now is the clock of backup names. Default: time.Now.
+	Now func() time.Time
+}
+
+// MCPUserPath is Claude Code's user-scope MCP file:
+// $CLAUDE_CONFIG_DIR/.claude.json, else ~/.claude.json.
+func MCPUserPath(getenv func(string) string, home string) string {
+	if dir := strings.TrimSpace(getenv("CLAUDE_CONFIG_DIR")); dir != "" {
+		return filepath.Join(dir, ".claude.json")
+	}
+	return filepath.Join(home, ".claude.json")
+}
+
+// MCPProjectPath is the project-scope MCP file of the project at dir.
+func MCPProjectPath(dir string) string { return filepath.Join(dir, ".mcp.json") }
+
+// stdioServer and httpServer are the entries install writes, in the field
+// order of `claude mcp add`.
+type stdioServer struct {
+	Type    string            `json:"type"`
+	Command string            `json:"command"`
+	Args    []string          `json:"args"`
+	Env     map[string]string `json:"env,omitempty"`
+}
+
+type httpServer struct {
+	Type    string            `json:"type"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// entry is the mcpServers entry install writes.
+func (o MCPOptions) entry() (*node, error) {
+	base := strings.TrimRight(o.ServerURL, "/")
+	if o.Transport == TransportHTTP {
+		s := httpServer{Type: "http", URL: base + "/v1/mcp"}
+		if o.APIKeyEnv != "" {
+			s.Headers = map[string]string{"Authorization": "Bearer ${" + o.APIKeyEnv + "}"}
+		}
+		return fromValue(s)
+	}
+	s := stdioServer{Type: "stdio", Command: o.Command, Args: []string{"mcp", "--url", base}}
+	if o.APIKeyEnv != "" {
+		// `claude-mem mcp` reads CLAUDE_MEM_API_KEY, whatever variable
+		// holds the key where Claude Code runs.
+		s.Env = map[string]string{mcpKeyEnv: "${" + o.APIKeyEnv + "}"}
+	}
+	return fromValue(s)
+}
+
+// mcpKeyEnv is the variable `claude-mem mcp` reads its key from.
+const mcpKeyEnv = "CLAUDE_MEM_API_KEY"
+
+// mcpState is what InstallMCP records next to the MCP file.
+type mcpState struct {
+	Version int    `json:"version"`
+	Name    string `json:"name"`
+	// OriginalExisted says whether there was a file before the first
+	// install; OriginalSHA256 is its hash, and Backups[0] its copy.
+	OriginalExisted bool     `json:"original_existed"`
+	OriginalSHA256  string   `json:"original_sha256,omitempty"`
+	Backups         []string `json:"backups,omitempty"`
+	// WrittenSHA256 is the hash of the file as install last wrote it.
+	WrittenSHA256 string `json:"written_sha256"`
+	// Entry is the mcpServers entry install wrote.
+	Entry json.RawMessage `json:"entry"`
+	// Replaced is the entry of the same name that Replace overwrote, which
+	// uninstall puts back.
+	Replaced json.RawMessage `json:"replaced,omitempty"`
+	// CreatedServersKey: install created "mcpServers", which uninstall
+	// removes once empty.
+	CreatedServersKey bool `json:"created_servers_key"`
+}
+
+func readMCPState(path string) (*mcpState, error) {
+	b, err := os.ReadFile(statePath(path))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("installer: read %s: %w", statePath(path), err)
+	}
+	var st mcpState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("installer: %s is corrupt (%w); delete it to start over", statePath(path), err)
+	}
+	return &st, nil
+}
+
+func writeMCPState(path string, st *mcpState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("installer: %w", err)
+	}
+	return writeAtomic(statePath(path), append(b, '\n'), 0o600)
+}
+
+// recorded parses a recorded entry; nil when there is none.
+func recorded(raw json.RawMessage) *node {
+	if len(raw) == 0 {
+		return nil
+	}
+	n, err := parseDoc(raw)
+	if err != nil {
+		return nil
+	}
+	return n
+}
+
+// ErrForeignMCPServer is returned by InstallMCP when the file already
+// registers an MCP server of the same name that is not install's own (or
+// no longer is: the user changed it), unless MCPOptions.Replace.
+var ErrForeignMCPServer = errors.New("an MCP server of that name is already registered")
+
+// InstallMCP registers claude-mem's MCP server in opts.Path, with the
+// guarantees Install gives settings.json: a merge that keeps every other
+// key and byte, a backup before a change, no change on a second run, and a
+// record so that UninstallMCP takes out exactly what it added.
+func InstallMCP(opts MCPOptions) (Result, error) {
+	if opts.Name == "" {
+		opts.Name = MCPServerName
+	}
+	if opts.Transport == "" {
+		opts.Transport = TransportStdio
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	res := Result{SettingsPath: opts.Path}
+	switch {
+	case opts.Path == "":
+		return res, errors.New("installer: no MCP file path")
+	case opts.ServerURL == "":
+		return res, errors.New("installer: the MCP server needs the server URL")
+	case opts.Transport == TransportStdio && !filepath.IsAbs(opts.Command):
+		return res, fmt.Errorf("installer: the stdio MCP server needs the claude-mem binary's absolute path, not %q", opts.Command)
+	case opts.Transport != TransportStdio && opts.Transport != TransportHTTP:
+		return res, fmt.Errorf("installer: MCP transport %q is not stdio or http", opts.Transport)
+	}
+	raw, doc, err := readSettings(opts.Path)
+	if err != nil {
+		return res, err
+	}
+	st, err := readMCPState(opts.Path)
+	if err != nil {
+		return res, err
+	}
+	existed := raw != nil
+	if doc == nil {
+		doc = &node{kind: '{'}
+	}
+	servers := doc.get("mcpServers")
+	if servers != nil && servers.kind != '{' {
+		return res, fmt.Errorf("installer: %s: \"mcpServers\" is not an object; fix it and run again", opts.Path)
+	}
+	current := servers.get(opts.Name)
+	if st != nil && (st.Name != opts.Name || current == nil) {
+		st = nil // stale: what it recorded is gone
+	}
+	fresh := st == nil
+	if fresh {
+		st = &mcpState{Version: 1, Name: opts.Name, OriginalExisted: existed}
+		if existed {
+			st.OriginalSHA256 = sum(raw)
+		}
+	}
+	want, err := opts.entry()
+	if err != nil {
+		return res, fmt.Errorf("installer: %w", err)
+	}
+	ours := !fresh && sameJSON(current, recorded(st.Entry))
+	if current != nil && !ours && !sameJSON(current, want) {
+		if !opts.Replace {
+			// The entry itself is not quoted: it may hold a key.
+			how := "claude-mem install did not write it"
+			if !fresh {
+				how = "it was changed since claude-mem install wrote it"
+			}
+			return res, fmt.Errorf("installer: %s: mcpServers.%s: %w (%s); remove it (`claude mcp remove %s`) or run install again with --mcp-replace to replace it (uninstall puts it back)",
+				opts.Path, opts.Name, ErrForeignMCPServer, how, opts.Name)
+		}
+		if fresh || len(st.Replaced) == 0 {
+			st.Replaced = current.encode()
+		}
+	}
+
+	next := doc.clone()
+	nextServers := next.get("mcpServers")
+	if nextServers == nil {
+		nextServers = &node{kind: '{'}
+		next.set("mcpServers", nextServers)
+		st.CreatedServersKey = true
+	}
+	nextServers.set(opts.Name, want)
+	st.Entry = want.encode()
+
+	out := next.encode()
+	if existed && bytes.HasSuffix(raw, []byte("\n")) || !existed {
+		out = append(out, '\n')
+	}
+	if existed && (bytes.Equal(out, raw) || sameJSON(next, doc)) {
+		// Already registered as wanted: touch nothing.
+		if fresh {
+			// The entry was there without a record (written by hand the
+			// way install writes it); record it so uninstall removes it.
+			st.WrittenSHA256 = sum(raw)
+			if err := writeMCPState(opts.Path, st); err != nil {
+				return res, err
+			}
+		}
+		return res, nil
+	}
+	if existed {
+		if res.Backup, err = backup(opts.Path, raw, opts.Now()); err != nil {
+			return res, err
+		}
+		st.Backups = append(st.Backups, res.Backup)
+	}
+	mode := fs.FileMode(0o644)
+	if fi, err := os.Stat(opts.Path); err == nil {
+		mode = fi.Mode().Perm()
+	} else if filepath.Base(opts.Path) == ".claude.json" {
+		mode = 0o600 // as Claude Code creates it: it holds account data
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o755); err != nil {
+		return res, fmt.Errorf("installer: %w", err)
+	}
+	if err := writeAtomic(opts.Path, out, mode); err != nil {
+		return res, err
+	}
+	st.WrittenSHA256 = sum(out)
+	if err := writeMCPState(opts.Path, st); err != nil {
+		return res, err
+	}
+	res.Changed = true
+	return res, nil
+}
+
+// UninstallMCP removes the MCP server InstallMCP registered in path: the
+// original file back byte for byte when it is still as install left it (or
+// means the same once the entry is out), else only the entry, leaving an
+// entry the user changed since in place. Without a record it changes
+// nothing: an entry install did not write is not its to remove.
+func UninstallMCP(path string) (Result, error) {
+	res := Result{SettingsPath: path}
+	raw, doc, err := readSettings(path)
+	if err != nil {
+		return res, err
+	}
+	st, err := readMCPState(path)
+	if err != nil {
+		return res, err
+	}
+	if st == nil {
+		return res, nil
+	}
+	done := func() (Result, error) {
+		if err := os.Remove(statePath(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return res, fmt.Errorf("installer: %w", err)
+		}
+		return res, nil
+	}
+	if doc == nil {
+		return done()
+	}
+	orig, haveOrig := original(&state{Backups: st.Backups, OriginalSHA256: st.OriginalSHA256})
+
+	// Untouched since install: put the original back.
+	if sum(raw) == st.WrittenSHA256 {
+		if !st.OriginalExisted {
+			if err := removeFiles(append([]string{path}, st.Backups...)); err != nil {
+				return res, err
+			}
+			res.Changed, res.Restored, res.Removed = true, true, true
+			return done()
+		}
+		if haveOrig {
+			if err := restore(path, orig, &state{Backups: st.Backups}); err != nil {
+				return res, err
+			}
+			res.Changed, res.Restored = true, true
+			return done()
+		}
+	}
+
+	next := doc.clone()
+	servers := next.get("mcpServers")
+	if servers == nil || servers.kind != '{' || !sameJSON(servers.get(st.Name), recorded(st.Entry)) {
+		// Gone, or changed since: no longer what install wrote.
+		return done()
+	}
+	if prev := recorded(st.Replaced); prev != nil {
+		servers.set(st.Name, prev)
+	} else {
+		servers.del(st.Name)
+	}
+	if st.CreatedServersKey && len(servers.keys) == 0 {
+		next.del("mcpServers")
+	}
+	if st.OriginalExisted && haveOrig {
+		if origDoc, err := parseDoc(orig); err == nil && sameJSON(next, origDoc) {
+			if err := restore(path, orig, &state{Backups: st.Backups}); err != nil {
+				return res, err
+			}
+			res.Changed, res.Restored = true, true
+			return done()
+		}
+	}
+	if !st.OriginalExisted && len(next.keys) == 0 {
+		if err := removeFiles(append([]string{path}, st.Backups...)); err != nil {
+			return res, err
+		}
+		res.Changed, res.Removed = true, true
+		return done()
+	}
+	out := next.encode()
+	if bytes.HasSuffix(raw, []byte("\n")) {
+		out = append(out, '\n')
+	}
+	mode := fs.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	if res.Backup, err = backup(path, raw, time.Now()); err != nil {
+		return res, err
+	}
+	if err := writeAtomic(path, out, mode); err != nil {
+		return res, err
+	}
+	res.Changed = true
+	return done()
+}
