@@ -11,7 +11,9 @@ import (
 )
 
 // Public is the scope of a route that needs no credential at all, in any
-// mode. Only /healthz is public: a container healthcheck has no key.
+// mode: /healthz, because a container healthcheck has no key, and the
+// OpenAPI document, which holds no data and which tools fetch before they
+// know about keys.
 const Public = "public"
 
 // Authenticated is the scope of a route that any valid key may call,
@@ -73,6 +75,7 @@ const (
 // not listed here declares it with Policy.Declare.
 var Routes = []Rule{
 	{http.MethodGet, "/healthz", Public, "", true},
+	{http.MethodGet, "/v1/openapi.json", Public, "", true},
 	{http.MethodGet, "/v1/info", Authenticated, "", true},
 
 	// The write path (host/pipeline).

@@ -106,7 +106,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.pluginCommand(),
 	)
 	root.AddCommand(a.hookCommand(), a.installCommand(), a.uninstallCommand())
-	root.AddCommand(a.mcpCommand())
+	root.AddCommand(a.mcpCommand(), a.openapiCommand())
 	return root
 }
 

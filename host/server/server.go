@@ -27,6 +27,7 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/jobs"
 	"github.com/claude-mem/claude-mem-server/host/mcpserver"
 	"github.com/claude-mem/claude-mem-server/host/metrics"
+	"github.com/claude-mem/claude-mem-server/host/openapi"
 	"github.com/claude-mem/claude-mem-server/host/pipeline"
 	"github.com/claude-mem/claude-mem-server/host/privacy"
 	"github.com/claude-mem/claude-mem-server/host/provider"
@@ -196,6 +197,7 @@ func (s *Server) mountPipeline(cfg config.Config) error {
 	rest.Mount(s.router)
 	mcpserver.Mount(s.router, mcpserver.Options{Store: s.store, REST: rest.Handler()})
 	exchange.Mount(s.router, s.store, s.log.Named("exchange"))
+	s.router.Get(openapi.Path, openapi.Handler())
 	s.budget = prov
 	return nil
 }
