@@ -25,19 +25,11 @@ var (
 // does. Call Cleanup from TestMain to remove it.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "claude-mem-test-bin-")
-		if buildErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, "claude-mem"), "./cmd/claude-mem")
-		cmd.Dir = moduleRoot()
-		buildOut, buildErr = cmd.CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("hosttest: build claude-mem: %v\n%s", buildErr, buildOut)
+	path, err := BuildBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return filepath.Join(buildDir, "claude-mem")
+	return path
 }
 
 // BuildPackage builds a main package (relative to the module root) into

@@ -40,7 +40,6 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeFor[audit.Entry]():                 "AuditEntry",
 	reflect.TypeFor[pipeline.Result]():             "EventResult",
 	reflect.TypeFor[memory.Event]():                "StoredEvent",
-	reflect.TypeFor[memory.Prompt]():               "Prompt",
 	reflect.TypeFor[supervisor.Status]():           "PluginStatus",
 	reflect.TypeFor[exchange.Counts]():             "ImportCounts",
 	reflect.TypeFor[restapi.Version]():             "MemoryVersion",
