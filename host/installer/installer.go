@@ -166,19 +166,25 @@ func (o Options) group(spec hookSpec) (*node, error) {
 type state struct {
 	Version int    `json:"version"`
 	Agent   string `json:"agent"`
-	// OriginalExisted says whether there was a settings file before the
-	// first install; OriginalSHA256 is its hash, and Backups[0] its copy.
-	OriginalExisted bool     `json:"original_existed"`
-	OriginalSHA256  string   `json:"original_sha256,omitempty"`
-	Backups         []string `json:"backups,omitempty"`
-	// WrittenSHA256 is the hash of the file as install last wrote it.
-	WrittenSHA256 string `json:"written_sha256"`
+	fileRecord
 	// Hooks are the matcher groups install appended, by event.
 	Hooks []stateHook `json:"hooks"`
 	// CreatedHooksKey and CreatedEvents are the containers install
 	// created, which uninstall removes once empty.
 	CreatedHooksKey bool     `json:"created_hooks_key"`
 	CreatedEvents   []string `json:"created_events,omitempty"`
+}
+
+// fileRecord is what both records (hooks and MCP) keep of the file they
+// edit, to put it back.
+type fileRecord struct {
+	// OriginalExisted says whether there was a file before the first
+	// install; OriginalSHA256 is its hash, and Backups[0] its copy.
+	OriginalExisted bool     `json:"original_existed"`
+	OriginalSHA256  string   `json:"original_sha256,omitempty"`
+	Backups         []string `json:"backups,omitempty"`
+	// WrittenSHA256 is the hash of the file as install last wrote it.
+	WrittenSHA256 string `json:"written_sha256"`
 }
 
 type stateHook struct {
@@ -188,27 +194,69 @@ type stateHook struct {
 
 func statePath(settings string) string { return settings + ".claude-mem-install.json" }
 
-func readState(settings string) (*state, error) {
-	b, err := os.ReadFile(statePath(settings))
+// readRecord reads the record install keeps next to path; nil when there
+// is none.
+func readRecord[T any](path string) (*T, error) {
+	b, err := os.ReadFile(statePath(path))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("installer: read %s: %w", statePath(settings), err)
+		return nil, fmt.Errorf("installer: read %s: %w", statePath(path), err)
 	}
-	var st state
+	var st T
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("installer: %s is corrupt (%w); delete it to start over", statePath(settings), err)
+		return nil, fmt.Errorf("installer: %s is corrupt (%w); delete it to start over", statePath(path), err)
 	}
 	return &st, nil
 }
 
-func writeState(settings string, st *state) error {
+func writeRecord(path string, st any) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
-		return err
+		return fmt.Errorf("installer: %w", err)
 	}
-	return writeAtomic(statePath(settings), append(b, '\n'), 0o600)
+	return writeAtomic(statePath(path), append(b, '\n'), 0o600)
+}
+
+// commitEdit writes next, the edited doc, to path unless it means what the
+// file already holds, with a backup of the file it replaces, and records
+// the write in rec before save stores the record. fresh says that there
+// was no record yet: an edit already in place is then recorded as
+// install's. newMode is the mode of a file install creates.
+func commitEdit(path string, raw []byte, existed, fresh bool, doc, next *node, newMode fs.FileMode, now time.Time,
+	rec *fileRecord, save func() error) (backupPath string, changed bool, err error) {
+	out := next.encode()
+	if existed && bytes.HasSuffix(raw, []byte("\n")) || !existed {
+		out = append(out, '\n')
+	}
+	if existed && (bytes.Equal(out, raw) || sameJSON(next, doc)) {
+		// Already as wanted: touch nothing, but record what was there by
+		// hand (or from an older install) so uninstall removes it.
+		if fresh {
+			rec.WrittenSHA256 = sum(raw)
+			return "", false, save()
+		}
+		return "", false, nil
+	}
+	if existed {
+		if backupPath, err = backup(path, raw, now); err != nil {
+			return "", false, err
+		}
+		rec.Backups = append(rec.Backups, backupPath)
+	}
+	mode := newMode
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return backupPath, false, fmt.Errorf("installer: %w", err)
+	}
+	if err := writeAtomic(path, out, mode); err != nil {
+		return backupPath, false, err
+	}
+	rec.WrittenSHA256 = sum(out)
+	return backupPath, true, save()
 }
 
 func sum(b []byte) string {
@@ -261,7 +309,7 @@ func Install(opts Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	st, err := readState(opts.SettingsPath)
+	st, err := readRecord[state](opts.SettingsPath)
 	if err != nil {
 		return res, err
 	}
@@ -274,7 +322,7 @@ func Install(opts Options) (Result, error) {
 	}
 	fresh := st == nil
 	if fresh {
-		st = &state{Version: 1, Agent: Adapter, OriginalExisted: existed}
+		st = &state{Version: 1, Agent: Adapter, fileRecord: fileRecord{OriginalExisted: existed}}
 		if existed {
 			st.OriginalSHA256 = sum(raw)
 		}
@@ -310,44 +358,9 @@ func Install(opts Options) (Result, error) {
 		res.Events = append(res.Events, spec.Event)
 	}
 
-	out := next.encode()
-	if existed && bytes.HasSuffix(raw, []byte("\n")) || !existed {
-		out = append(out, '\n')
-	}
-	if existed && (bytes.Equal(out, raw) || sameJSON(next, doc)) {
-		// Already installed as wanted: touch nothing.
-		if fresh {
-			// The hooks were there without a record (written by hand or by
-			// an older install); record them so uninstall can remove them.
-			st.WrittenSHA256 = sum(raw)
-			if err := writeState(opts.SettingsPath, st); err != nil {
-				return res, err
-			}
-		}
-		return res, nil
-	}
-	if existed {
-		if res.Backup, err = backup(opts.SettingsPath, raw, opts.Now()); err != nil {
-			return res, err
-		}
-		st.Backups = append(st.Backups, res.Backup)
-	}
-	mode := fs.FileMode(0o644)
-	if fi, err := os.Stat(opts.SettingsPath); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	if err := os.MkdirAll(filepath.Dir(opts.SettingsPath), 0o755); err != nil {
-		return res, fmt.Errorf("installer: %w", err)
-	}
-	if err := writeAtomic(opts.SettingsPath, out, mode); err != nil {
-		return res, err
-	}
-	st.WrittenSHA256 = sum(out)
-	if err := writeState(opts.SettingsPath, st); err != nil {
-		return res, err
-	}
-	res.Changed = true
-	return res, nil
+	res.Backup, res.Changed, err = commitEdit(opts.SettingsPath, raw, existed, fresh, doc, next, 0o644, opts.Now(),
+		&st.fileRecord, func() error { return writeRecord(opts.SettingsPath, st) })
+	return res, err
 }
 
 // Uninstall removes what Install added.
@@ -357,7 +370,7 @@ func Uninstall(settingsPath string) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	st, err := readState(settingsPath)
+	st, err := readRecord[state](settingsPath)
 	if err != nil {
 		return res, err
 	}
@@ -387,8 +400,8 @@ func Uninstall(settingsPath string) (Result, error) {
 			res.Changed, res.Restored, res.Removed = true, true, true
 			return done()
 		}
-		if orig, ok := original(st); ok {
-			if err := restore(settingsPath, orig, st); err != nil {
+		if orig, ok := original(&st.fileRecord); ok {
+			if err := restore(settingsPath, orig, &st.fileRecord); err != nil {
 				return res, err
 			}
 			res.Changed, res.Restored = true, true
@@ -402,9 +415,9 @@ func Uninstall(settingsPath string) (Result, error) {
 		res.Events = removed
 	}
 	if st != nil && st.OriginalExisted {
-		if orig, ok := original(st); ok {
+		if orig, ok := original(&st.fileRecord); ok {
 			if origDoc, err := parseDoc(orig); err == nil && sameJSON(next, origDoc) {
-				if err := restore(settingsPath, orig, st); err != nil {
+				if err := restore(settingsPath, orig, &st.fileRecord); err != nil {
 					return res, err
 				}
 				res.Changed, res.Restored = true, true
@@ -441,7 +454,7 @@ func Uninstall(settingsPath string) (Result, error) {
 }
 
 // original returns the first backup if it still holds the original.
-func original(st *state) ([]byte, bool) {
+func original(st *fileRecord) ([]byte, bool) {
 	if len(st.Backups) == 0 {
 		return nil, false
 	}
@@ -454,7 +467,7 @@ func original(st *state) ([]byte, bool) {
 
 // restore writes the original bytes back and removes install's backups,
 // which hold nothing the restored file does not.
-func restore(path string, orig []byte, st *state) error {
+func restore(path string, orig []byte, st *fileRecord) error {
 	mode := fs.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()

@@ -106,13 +106,7 @@ const mcpKeyEnv = "CLAUDE_MEM_API_KEY"
 type mcpState struct {
 	Version int    `json:"version"`
 	Name    string `json:"name"`
-	// OriginalExisted says whether there was a file before the first
-	// install; OriginalSHA256 is its hash, and Backups[0] its copy.
-	OriginalExisted bool     `json:"original_existed"`
-	OriginalSHA256  string   `json:"original_sha256,omitempty"`
-	Backups         []string `json:"backups,omitempty"`
-	// WrittenSHA256 is the hash of the file as install last wrote it.
-	WrittenSHA256 string `json:"written_sha256"`
+	fileRecord
 	// Entry is the mcpServers entry install wrote.
 	Entry json.RawMessage `json:"entry"`
 	// Replaced is the entry of the same name that Replace overwrote, which
@@ -121,29 +115,6 @@ type mcpState struct {
 	// CreatedServersKey: install created "mcpServers", which uninstall
 	// removes once empty.
 	CreatedServersKey bool `json:"created_servers_key"`
-}
-
-func readMCPState(path string) (*mcpState, error) {
-	b, err := os.ReadFile(statePath(path))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("installer: read %s: %w", statePath(path), err)
-	}
-	var st mcpState
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("installer: %s is corrupt (%w); delete it to start over", statePath(path), err)
-	}
-	return &st, nil
-}
-
-func writeMCPState(path string, st *mcpState) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("installer: %w", err)
-	}
-	return writeAtomic(statePath(path), append(b, '\n'), 0o600)
 }
 
 // recorded parses a recorded entry; nil when there is none.
@@ -192,7 +163,7 @@ func InstallMCP(opts MCPOptions) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	st, err := readMCPState(opts.Path)
+	st, err := readRecord[mcpState](opts.Path)
 	if err != nil {
 		return res, err
 	}
@@ -210,7 +181,7 @@ func InstallMCP(opts MCPOptions) (Result, error) {
 	}
 	fresh := st == nil
 	if fresh {
-		st = &mcpState{Version: 1, Name: opts.Name, OriginalExisted: existed}
+		st = &mcpState{Version: 1, Name: opts.Name, fileRecord: fileRecord{OriginalExisted: existed}}
 		if existed {
 			st.OriginalSHA256 = sum(raw)
 		}
@@ -245,46 +216,13 @@ func InstallMCP(opts MCPOptions) (Result, error) {
 	nextServers.set(opts.Name, want)
 	st.Entry = want.encode()
 
-	out := next.encode()
-	if existed && bytes.HasSuffix(raw, []byte("\n")) || !existed {
-		out = append(out, '\n')
+	newMode := fs.FileMode(0o644)
+	if filepath.Base(opts.Path) == ".claude.json" {
+		newMode = 0o600 // as Claude Code creates it: it holds account data
 	}
-	if existed && (bytes.Equal(out, raw) || sameJSON(next, doc)) {
-		// Already registered as wanted: touch nothing.
-		if fresh {
-			// The entry was there without a record (written by hand the
-			// way install writes it); record it so uninstall removes it.
-			st.WrittenSHA256 = sum(raw)
-			if err := writeMCPState(opts.Path, st); err != nil {
-				return res, err
-			}
-		}
-		return res, nil
-	}
-	if existed {
-		if res.Backup, err = backup(opts.Path, raw, opts.Now()); err != nil {
-			return res, err
-		}
-		st.Backups = append(st.Backups, res.Backup)
-	}
-	mode := fs.FileMode(0o644)
-	if fi, err := os.Stat(opts.Path); err == nil {
-		mode = fi.Mode().Perm()
-	} else if filepath.Base(opts.Path) == ".claude.json" {
-		mode = 0o600 // as Claude Code creates it: it holds account data
-	}
-	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o755); err != nil {
-		return res, fmt.Errorf("installer: %w", err)
-	}
-	if err := writeAtomic(opts.Path, out, mode); err != nil {
-		return res, err
-	}
-	st.WrittenSHA256 = sum(out)
-	if err := writeMCPState(opts.Path, st); err != nil {
-		return res, err
-	}
-	res.Changed = true
-	return res, nil
+	res.Backup, res.Changed, err = commitEdit(opts.Path, raw, existed, fresh, doc, next, newMode, opts.Now(),
+		&st.fileRecord, func() error { return writeRecord(opts.Path, st) })
+	return res, err
 }
 
 // UninstallMCP removes the MCP server InstallMCP registered in path: the
@@ -298,7 +236,7 @@ func UninstallMCP(path string) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	st, err := readMCPState(path)
+	st, err := readRecord[mcpState](path)
 	if err != nil {
 		return res, err
 	}
@@ -314,7 +252,7 @@ func UninstallMCP(path string) (Result, error) {
 	if doc == nil {
 		return done()
 	}
-	orig, haveOrig := original(&state{Backups: st.Backups, OriginalSHA256: st.OriginalSHA256})
+	orig, haveOrig := original(&st.fileRecord)
 
 	// Untouched since install: put the original back.
 	if sum(raw) == st.WrittenSHA256 {
@@ -326,7 +264,7 @@ func UninstallMCP(path string) (Result, error) {
 			return done()
 		}
 		if haveOrig {
-			if err := restore(path, orig, &state{Backups: st.Backups}); err != nil {
+			if err := restore(path, orig, &st.fileRecord); err != nil {
 				return res, err
 			}
 			res.Changed, res.Restored = true, true
@@ -350,7 +288,7 @@ func UninstallMCP(path string) (Result, error) {
 	}
 	if st.OriginalExisted && haveOrig {
 		if origDoc, err := parseDoc(orig); err == nil && sameJSON(next, origDoc) {
-			if err := restore(path, orig, &state{Backups: st.Backups}); err != nil {
+			if err := restore(path, orig, &st.fileRecord); err != nil {
 				return res, err
 			}
 			res.Changed, res.Restored = true, true
