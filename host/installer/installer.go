@@ -414,43 +414,59 @@ func Uninstall(settingsPath string) (Result, error) {
 	if st == nil {
 		res.Events = removed
 	}
-	if st != nil && st.OriginalExisted {
-		if orig, ok := original(&st.fileRecord); ok {
+	var rec *fileRecord
+	if st != nil {
+		rec = &st.fileRecord
+	}
+	if err := putBack(settingsPath, raw, rec, doc, next, &res); err != nil {
+		return res, err
+	}
+	return done()
+}
+
+// putBack ends an uninstall with next, the file's doc without install's
+// entries: the original bytes when next means the same as the original,
+// no file when install created it and nothing is left, else next written
+// over path after a backup. rec is nil when install left no record.
+func putBack(path string, raw []byte, rec *fileRecord, doc, next *node, res *Result) error {
+	switch {
+	case rec != nil && rec.OriginalExisted:
+		if orig, ok := original(rec); ok {
 			if origDoc, err := parseDoc(orig); err == nil && sameJSON(next, origDoc) {
-				if err := restore(settingsPath, orig, &st.fileRecord); err != nil {
-					return res, err
+				if err := restore(path, orig, rec); err != nil {
+					return err
 				}
 				res.Changed, res.Restored = true, true
-				return done()
+				return nil
 			}
 		}
-	}
-	if st != nil && !st.OriginalExisted && len(next.keys) == 0 {
-		if err := removeFiles(append([]string{settingsPath}, st.Backups...)); err != nil {
-			return res, err
+	case rec != nil && len(next.keys) == 0:
+		if err := removeFiles(append([]string{path}, rec.Backups...)); err != nil {
+			return err
 		}
 		res.Changed, res.Removed = true, true
-		return done()
+		return nil
 	}
 	if sameJSON(next, doc) {
-		return done()
+		return nil
 	}
 	out := next.encode()
 	if bytes.HasSuffix(raw, []byte("\n")) {
 		out = append(out, '\n')
 	}
 	mode := fs.FileMode(0o644)
-	if fi, err := os.Stat(settingsPath); err == nil {
+	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	if res.Backup, err = backup(settingsPath, raw, time.Now()); err != nil {
-		return res, err
+	var err error
+	if res.Backup, err = backup(path, raw, time.Now()); err != nil {
+		return err
 	}
-	if err := writeAtomic(settingsPath, out, mode); err != nil {
-		return res, err
+	if err := writeAtomic(path, out, mode); err != nil {
+		return err
 	}
 	res.Changed = true
-	return done()
+	return nil
 }
 
 // original returns the first backup if it still holds the original.

@@ -1,7 +1,6 @@
 package installer
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -286,36 +285,8 @@ func UninstallMCP(path string) (Result, error) {
 	if st.CreatedServersKey && len(servers.keys) == 0 {
 		next.del("mcpServers")
 	}
-	if st.OriginalExisted && haveOrig {
-		if origDoc, err := parseDoc(orig); err == nil && sameJSON(next, origDoc) {
-			if err := restore(path, orig, &st.fileRecord); err != nil {
-				return res, err
-			}
-			res.Changed, res.Restored = true, true
-			return done()
-		}
-	}
-	if !st.OriginalExisted && len(next.keys) == 0 {
-		if err := removeFiles(append([]string{path}, st.Backups...)); err != nil {
-			return res, err
-		}
-		res.Changed, res.Removed = true, true
-		return done()
-	}
-	out := next.encode()
-	if bytes.HasSuffix(raw, []byte("\n")) {
-		out = append(out, '\n')
-	}
-	mode := fs.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	if res.Backup, err = backup(path, raw, time.Now()); err != nil {
+	if err := putBack(path, raw, &st.fileRecord, doc, next, &res); err != nil {
 		return res, err
 	}
-	if err := writeAtomic(path, out, mode); err != nil {
-		return res, err
-	}
-	res.Changed = true
 	return done()
 }
