@@ -24,7 +24,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"time"
 
@@ -48,52 +47,33 @@ type Options struct {
 }
 
 // Mount adds POST /v1/mcp to r. Its scope is declared in access.Routes.
+//
+// One server, tools and schemas included, serves every request. A tool
+// call still runs as its own caller: in stateless mode the SDK connects a
+// session per HTTP request with the request's context, and jsonrpc2 derives
+// each handler's context from it (its values, not its cancellation), so the
+// principal, bound project and audit entry the access middleware put there
+// reach the tool (go-sdk v1.8.0 mcp/streamable.go serveStateless,
+// internal/jsonrpc2/conn.go NewConnection).
 func Mount(r chi.Router, opts Options) {
-	h := mcp.NewStreamableHTTPHandler(func(req *http.Request) *mcp.Server {
-		return newServer(opts, req.Context())
-	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+	s := NewServer(opts)
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s },
+		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
 	r.Method(http.MethodPost, Path, h)
-}
-
-// requestCtx keeps the values (principal, audit entry, request id) of the
-// HTTP request a tool call came in, under the tool's own cancellation.
-type requestCtx struct {
-	context.Context
-	vals context.Context
-}
-
-func (c requestCtx) Value(k any) any {
-	if v := c.Context.Value(k); v != nil {
-		return v
-	}
-	return c.vals.Value(k)
 }
 
 // NewServer returns the MCP server with every tool. A tool call's
 // identity is the principal of its context, which the SDK derives from
 // the HTTP request.
-func NewServer(opts Options) *mcp.Server { return newServer(opts, nil) }
-
-// newServer returns the server of one HTTP request; vals, when set, are
-// the request's context values every tool call sees.
-func newServer(opts Options, vals context.Context) *mcp.Server {
+func NewServer(opts Options) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "claude-mem-server", Version: version.Version}, nil)
-	t := &tools{opts: opts, vals: vals}
+	t := &tools{opts: opts}
 	t.register(s)
 	return s
 }
 
 type tools struct {
 	opts Options
-	vals context.Context
-}
-
-// ctx is a tool call's context with the values of its HTTP request.
-func (t *tools) ctx(ctx context.Context) context.Context {
-	if t.vals == nil {
-		return ctx
-	}
-	return requestCtx{Context: ctx, vals: t.vals}
 }
 
 // errResult is a tool error: the model sees the text.
@@ -155,21 +135,57 @@ func (t *tools) rest(ctx context.Context, method, path string, body, out any) *m
 		return errResult("%v", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	t.opts.REST.ServeHTTP(rec, req)
-	if rec.Code >= 200 && rec.Code < 300 {
+	var w response
+	t.opts.REST.ServeHTTP(&w, req)
+	code := w.status()
+	if code >= 200 && code < 300 {
 		if out != nil {
-			if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+			if err := json.Unmarshal(w.body.Bytes(), out); err != nil {
 				return errResult("decoding the answer: %v", err)
 			}
 		}
 		return nil
 	}
 	var e restError
-	if json.Unmarshal(rec.Body.Bytes(), &e) == nil && e.Error.Message != "" {
-		return errResult("%s (%d %s)", e.Error.Message, rec.Code, e.Error.Code)
+	if json.Unmarshal(w.body.Bytes(), &e) == nil && e.Error.Message != "" {
+		return errResult("%s (%d %s)", e.Error.Message, code, e.Error.Code)
 	}
-	return errResult("%d %s", rec.Code, strings.TrimSpace(rec.Body.String()))
+	return errResult("%d %s", code, strings.TrimSpace(w.body.String()))
+}
+
+// response is the answer of a REST handler called in process: its status,
+// headers and body, kept in memory.
+type response struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (w *response) Header() http.Header {
+	if w.header == nil {
+		w.header = http.Header{}
+	}
+	return w.header
+}
+
+// WriteHeader keeps the first status, as net/http does.
+func (w *response) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+
+func (w *response) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(b)
+}
+
+// status is the answer's status: 200 if the handler wrote none.
+func (w *response) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
 }
 
 // parseDate reads a date filter: RFC 3339, a date, or epoch milliseconds.

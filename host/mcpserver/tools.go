@@ -93,23 +93,22 @@ type GetObservationsInput struct {
 func (t *tools) register(s *mcp.Server) {
 	mcp.AddTool(s, &mcp.Tool{Name: "memory_add", Description: "Save a memory (a manual observation) in a project."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in MemoryAddInput) (*mcp.CallToolResult, any, error) {
-			return t.add(t.ctx(ctx), in, ""), nil, nil
+			return t.add(ctx, in, ""), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "memory_search", Description: "Full-text search of the memories the key may see."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in MemorySearchInput) (*mcp.CallToolResult, any, error) {
-			return t.memorySearch(t.ctx(ctx), in), nil, nil
+			return t.memorySearch(ctx, in), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "memory_context", Description: "A context pack (markdown) of current memories."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in MemoryContextInput) (*mcp.CallToolResult, any, error) {
 			var out restapi.ContextResponse
-			if e := t.rest(t.ctx(ctx), http.MethodPost, "/v1/context", restapi.ContextRequest{Project: in.Project, Prompt: in.Prompt, MaxTokens: in.MaxTokens}, &out); e != nil {
+			if e := t.rest(ctx, http.MethodPost, "/v1/context", restapi.ContextRequest{Project: in.Project, Prompt: in.Prompt, MaxTokens: in.MaxTokens}, &out); e != nil {
 				return e, nil, nil
 			}
 			return textResult(out.Text), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "memory_forget", Description: "Forget memories by id: removes them from the store and the search index."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in MemoryForgetInput) (*mcp.CallToolResult, any, error) {
-			ctx = t.ctx(ctx)
 			if e := canWrite(ctx); e != nil {
 				return e, nil, nil
 			}
@@ -124,23 +123,23 @@ func (t *tools) register(s *mcp.Server) {
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "memory_list_recent", Description: "The most recent memories, newest first."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in MemoryListRecentInput) (*mcp.CallToolResult, any, error) {
-			return t.memorySearch(t.ctx(ctx), MemorySearchInput{Project: in.Project, Limit: in.Limit, OrderBy: "date_desc"}), nil, nil
+			return t.memorySearch(ctx, MemorySearchInput{Project: in.Project, Limit: in.Limit, OrderBy: "date_desc"}), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "memory_record_decision", Description: "Record a decision (a memory of type \"decision\") in a project."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in MemoryAddInput) (*mcp.CallToolResult, any, error) {
-			return t.add(t.ctx(ctx), in, TypeDecision), nil, nil
+			return t.add(ctx, in, TypeDecision), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "search", Description: "Step 1 of claude-mem's workflow: search memory, returning a compact index with ids."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in SearchInput) (*mcp.CallToolResult, any, error) {
-			return t.search(t.ctx(ctx), in), nil, nil
+			return t.search(ctx, in), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "timeline", Description: "Step 2: the rows around an anchor observation (or a query's best match)."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in TimelineInput) (*mcp.CallToolResult, any, error) {
-			return t.timeline(t.ctx(ctx), in), nil, nil
+			return t.timeline(ctx, in), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "get_observations", Description: "Step 3: full observations by id, as JSON."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in GetObservationsInput) (*mcp.CallToolResult, any, error) {
-			return t.getObservations(t.ctx(ctx), in), nil, nil
+			return t.getObservations(ctx, in), nil, nil
 		})
 }
 
