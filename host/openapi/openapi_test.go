@@ -147,3 +147,43 @@ func TestValidationCatchesDrift(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestsNeedTheirRequiredFields: the document tells clients what a
+// request must carry (requestRequired), and a validator holds them to it.
+func TestRequestsNeedTheirRequiredFields(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := libopenapi.NewDocument(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, errs := validator.NewValidator(d)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	tests := []struct {
+		path, body string
+		ok         bool
+	}{
+		{"/v1/memories", `{"project":"p","text":"a memory"}`, true},
+		{"/v1/memories", `{"project":"p"}`, false},
+		{"/v1/events", `{"type":"user_prompt","content_session_id":"s1","text":"hi"}`, true},
+		{"/v1/events", `{"type":"user_prompt","text":"hi"}`, false},
+		{"/v1/admin/api-keys", `{"team":"t","name":"no scopes"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+" "+tt.body, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:37700"+tt.path, strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer cm_x")
+			ok, verrs := v.ValidateHttpRequest(req)
+			if ok != tt.ok {
+				t.Fatalf("valid = %v, want %v (%d errors)", ok, tt.ok, len(verrs))
+			}
+		})
+	}
+}

@@ -48,6 +48,19 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeFor[search.Prompt]():               "SearchPrompt",
 }
 
+// requestRequired are the fields a request body must carry, as the
+// handlers check them (jsonschema-go's inference, from omitempty, fits
+// replies only).
+var requestRequired = map[reflect.Type][]string{
+	reflect.TypeFor[event.AgentEvent]():             {"type", "content_session_id"},
+	reflect.TypeFor[pipeline.StartSessionRequest](): {"content_session_id"},
+	reflect.TypeFor[restapi.CreateProjectRequest](): {"name"},
+	reflect.TypeFor[restapi.MemoryRequest]():        {"text"},
+	reflect.TypeFor[access.CreateTeamRequest]():     {"id"},
+	reflect.TypeFor[access.CreateProjectRequest]():  {"name"},
+	reflect.TypeFor[access.CreateKeyRequest]():      {"scopes"},
+}
+
 // Parameters that several routes share.
 var (
 	idParam = func(what string) Param {

@@ -167,15 +167,29 @@ func (s *schemas) schemaOf(t reflect.Type) (*jsonschema.Schema, error) {
 }
 
 // component is the schema of the component t. A type read only from
-// request bodies lists no required fields: the handlers decide what a
-// request must carry, with errors that say why, and omitting a field is
-// not the same as sending its zero value in a reply.
+// request bodies lists as required only what requestRequired names:
+// omitting a field of a request is not the same as omitting it from a
+// reply, and the handlers answer a missing one with an error that says
+// why.
 func (s *schemas) component(t reflect.Type) (*jsonschema.Schema, error) {
 	sc, err := jsonschema.ForType(t, &jsonschema.ForOptions{TypeSchemas: s.refs(t)})
 	if err != nil {
 		return nil, fmt.Errorf("openapi: schema of %v: %w", t, err)
 	}
-	return tidy(sc, s.relaxed(t)), nil
+	relaxed := s.relaxed(t)
+	sc = tidy(sc, relaxed)
+	if need, ok := requestRequired[t]; ok {
+		if !relaxed {
+			return nil, fmt.Errorf("openapi: %v is in requestRequired but is also an answer", t)
+		}
+		for _, name := range need {
+			if _, ok := sc.Properties[name]; !ok {
+				return nil, fmt.Errorf("openapi: requestRequired names %v.%s, which it does not have", t, name)
+			}
+		}
+		sc.Required = need
+	}
+	return sc, nil
 }
 
 // relaxed says whether t's schema drops its required lists (request-only
