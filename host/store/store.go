@@ -11,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-
-	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
 
 // FileName is the store's file inside the data directory. It differs from
@@ -44,10 +42,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create %s: %w", filepath.Dir(path), err)
 	}
-	write, err := sql.Open("sqlite", dsn(path, false))
+	wc, err := newConnector(dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	write := sql.OpenDB(wc)
 	// One writer: SQLite serialises writes anyway, and a single connection
 	// turns lock contention into queueing instead of SQLITE_BUSY errors.
 	write.SetMaxOpenConns(1)
@@ -55,11 +54,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", dsn(path, true))
+	rc, err := newConnector(dsn(path, true))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s for reading: %w", path, err)
 	}
+	read := sql.OpenDB(rc)
 	read.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	return &Store{path: path, write: write, read: read}, nil
 }
