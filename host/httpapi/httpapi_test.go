@@ -33,6 +33,11 @@ func newServer(t *testing.T) *httptest.Server {
 			httpapi.WriteJSON(w, http.StatusOK, v)
 		}
 	})
+	r.Get("/things/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := httpapi.PathID(w, r, "thing"); ok {
+			httpapi.WriteJSON(w, http.StatusOK, thing{Name: "t", Count: int(id)})
+		}
+	})
 	r.Get("/down", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteErr(w, r, fmt.Errorf("queue plugin queue-sqlite is restarting: %w", supervisor.ErrUnavailable))
 	})
@@ -114,5 +119,44 @@ func TestDecodeAcceptsGoodJSON(t *testing.T) {
 	var got thing
 	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK || got != (thing{"a", 2}) {
 		t.Fatalf("got %d %+v %v", resp.StatusCode, got, err)
+	}
+}
+
+func TestPathID(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	tests := []struct {
+		id     string
+		status int
+	}{
+		{"12", http.StatusOK},
+		{"0", http.StatusBadRequest},
+		{"-3", http.StatusBadRequest},
+		{"x", http.StatusBadRequest},
+		{"99999999999999999999", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			t.Parallel()
+			resp, err := http.Get(srv.URL + "/things/" + tt.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if tt.status == http.StatusOK {
+				var v thing
+				if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.Count != 12 {
+					t.Fatalf("decoded %+v, %v", v, err)
+				}
+				return
+			}
+			var e httpapi.ErrorBody
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || e.Code != httpapi.CodeBadRequest || !strings.Contains(e.Error, "thing id") {
+				t.Fatalf("error body %+v, %v", e, err)
+			}
+		})
 	}
 }

@@ -206,9 +206,8 @@ func (p *Pipeline) getEvent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id <= 0 {
-		httpapi.WriteError(w, r, http.StatusBadRequest, httpapi.CodeBadRequest, "event id must be a positive integer")
+	id, ok := httpapi.PathID(w, r, "event")
+	if !ok {
 		return
 	}
 	ev, err := memory.GetEvent(r.Context(), p.opts.Store.Reader(), team, id)
@@ -325,9 +324,8 @@ func (p *Pipeline) endSession(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id <= 0 {
-		httpapi.WriteError(w, r, http.StatusBadRequest, httpapi.CodeBadRequest, "session id must be a positive integer")
+	id, ok := httpapi.PathID(w, r, "session")
+	if !ok {
 		return
 	}
 	if r.ContentLength != 0 {
@@ -339,7 +337,7 @@ func (p *Pipeline) endSession(w http.ResponseWriter, r *http.Request) {
 	var sess memory.Session
 	var job *jobs.Job
 	var created bool
-	err = p.opts.Store.Tx(r.Context(), func(tx *sql.Tx) error {
+	err := p.opts.Store.Tx(r.Context(), func(tx *sql.Tx) error {
 		s, err := memory.CompleteSession(r.Context(), tx, team, id, p.now())
 		if err != nil {
 			return err

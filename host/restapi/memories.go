@@ -309,7 +309,7 @@ func (a *API) getMemory(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, ok := idParam(w, r, "memory")
+	id, ok := httpapi.PathID(w, r, "memory")
 	if !ok {
 		return
 	}
@@ -388,7 +388,7 @@ func (a *API) patchMemory(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, ok := idParam(w, r, "memory")
+	id, ok := httpapi.PathID(w, r, "memory")
 	if !ok {
 		return
 	}
@@ -481,7 +481,7 @@ func (a *API) supersede(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, ok := idParam(w, r, "memory")
+	id, ok := httpapi.PathID(w, r, "memory")
 	if !ok {
 		return
 	}

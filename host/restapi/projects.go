@@ -175,7 +175,7 @@ func (a *API) getProject(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, ok := idParam(w, r, "project")
+	id, ok := httpapi.PathID(w, r, "project")
 	if !ok {
 		return
 	}
@@ -224,7 +224,7 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, ok := idParam(w, r, "session")
+	id, ok := httpapi.PathID(w, r, "session")
 	if !ok {
 		return
 	}

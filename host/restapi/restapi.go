@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -105,16 +104,6 @@ func team(w http.ResponseWriter, r *http.Request) (string, bool) {
 		return "", false
 	}
 	return t, true
-}
-
-// idParam reads the {id} URL parameter as a positive integer.
-func idParam(w http.ResponseWriter, r *http.Request, what string) (int64, bool) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id <= 0 {
-		httpapi.WriteError(w, r, http.StatusBadRequest, httpapi.CodeBadRequest, what+" id must be a positive integer")
-		return 0, false
-	}
-	return id, true
 }
 
 func notFound(w http.ResponseWriter, r *http.Request, format string, args ...any) {
