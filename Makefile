@@ -29,7 +29,7 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 .PHONY: generate
-generate: ## regenerate the protobuf code under sdk/internal/pb and docs/openapi.json
+generate: ## regenerate the protobuf code under sdk/internal/pb, the OpenAPI descriptions and docs/openapi.json
 	@mkdir -p $(TOOLS_BIN)
 	$(GO) build -o $(TOOLS_BIN)/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
 	$(GO) build -o $(TOOLS_BIN)/protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc
@@ -40,6 +40,7 @@ generate: ## regenerate the protobuf code under sdk/internal/pb and docs/openapi
 		--go_out=$(CURDIR) --go_opt=module=$(MODULE) \
 		--go-grpc_out=$(CURDIR) --go-grpc_opt=module=$(MODULE) \
 		$$(find . -name '*.proto' | sort)
+	$(GO) run ./host/openapi/gendesc
 	$(GO) run ./cmd/claude-mem openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
 
 BENCHTIME ?= 2s

@@ -130,12 +130,20 @@ func Handler() http.HandlerFunc {
 	}
 }
 
-// Build renders the document of ops, with each operation's security taken
-// from policy (access.Routes): the document says which scope each route
-// needs. Its output is deterministic.
-func Build(ops []Operation, policy *access.Policy) ([]byte, error) {
+// Types are the named struct types of this module that the bodies of ops
+// reach, embedded ones included: the types whose doc comments describe
+// the document (host/openapi/gendesc).
+func Types(ops []Operation) ([]reflect.Type, error) {
+	sc, err := collect(ops)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(sc.order), nil
+}
+
+// collect registers every type the bodies of ops reach.
+func collect(ops []Operation) (*schemas, error) {
 	sc := newSchemas()
-	errType := reflect.TypeFor[httpapi.ErrorBody]()
 	for _, op := range ops {
 		if op.Request != nil && op.Request.Type != nil {
 			if err := sc.add(op.Request.Type, true); err != nil {
@@ -143,14 +151,27 @@ func Build(ops []Operation, policy *access.Policy) ([]byte, error) {
 			}
 		}
 		for _, r := range op.Responses {
-			if r.Body != nil && r.Body.Type != nil {
-				if err := sc.add(r.Body.Type, false); err != nil {
-					return nil, fmt.Errorf("openapi: %s %s: %w", op.Method, op.Path, err)
+			for _, b := range []*Body{r.Body, r.Alt} {
+				if b != nil && b.Type != nil {
+					if err := sc.add(b.Type, false); err != nil {
+						return nil, fmt.Errorf("openapi: %s %s: %w", op.Method, op.Path, err)
+					}
 				}
 			}
 		}
 	}
-	if err := sc.add(errType, false); err != nil {
+	if err := sc.add(reflect.TypeFor[httpapi.ErrorBody](), false); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// Build renders the document of ops, with each operation's security taken
+// from policy (access.Routes): the document says which scope each route
+// needs. Its output is deterministic.
+func Build(ops []Operation, policy *access.Policy) ([]byte, error) {
+	sc, err := collect(ops)
+	if err != nil {
 		return nil, err
 	}
 	if err := sc.assignNames(componentNames); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/claude-mem/claude-mem-server/host/access"
 	"github.com/claude-mem/claude-mem-server/host/openapi"
+	"github.com/claude-mem/claude-mem-server/host/openapi/internal/describe"
 	"github.com/claude-mem/claude-mem-server/host/restapi"
 	"github.com/claude-mem/claude-mem-server/sdk/auth"
 )
@@ -185,5 +186,36 @@ func TestRequestsNeedTheirRequiredFields(t *testing.T) {
 				t.Fatalf("valid = %v, want %v (%d errors)", ok, tt.ok, len(verrs))
 			}
 		})
+	}
+}
+
+// TestDescriptionsAreCurrent keeps descriptions_gen.go equal to what
+// gendesc makes of the types' doc comments now.
+func TestDescriptionsAreCurrent(t *testing.T) {
+	t.Parallel()
+	types, err := openapi.Types(openapi.Operations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := describe.Generate("../..", "github.com/claude-mem/claude-mem-server", "openapi", types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("descriptions_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("host/openapi/descriptions_gen.go is not what the types' doc comments make: run `make generate` and commit it")
+	}
+	// The document carries them.
+	doc, err := openapi.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`"description": "Memory is an observation with its place in its history."`, `"description": "team defaults to the caller's."`} {
+		if !bytes.Contains(doc, []byte(s)) {
+			t.Errorf("the document lacks %s", s)
+		}
 	}
 }

@@ -178,6 +178,7 @@ func (s *schemas) component(t reflect.Type) (*jsonschema.Schema, error) {
 	}
 	relaxed := s.relaxed(t)
 	sc = tidy(sc, relaxed)
+	addDescriptions(t, s.names[t], sc)
 	if need, ok := requestRequired[t]; ok {
 		if !relaxed {
 			return nil, fmt.Errorf("openapi: %v is in requestRequired but is also an answer", t)
@@ -265,4 +266,41 @@ func isEmpty(s *jsonschema.Schema) bool {
 	}
 	b, err := json.Marshal(s)
 	return err == nil && string(b) == "true"
+}
+
+// addDescriptions gives the schema of struct type t, the component name,
+// and its properties the doc comments of the type and of its fields
+// (descriptions_gen.go), naming the component where the comment names the
+// Go type. A promoted field takes the comment it has in the struct that
+// declares it.
+func addDescriptions(t reflect.Type, name string, sc *jsonschema.Schema) {
+	if d := descriptions[describeKey(t, "")]; d != "" {
+		if rest, ok := strings.CutPrefix(d, t.Name()+" "); ok && name != "" {
+			d = name + " " + rest
+		}
+		sc.Description = d
+	}
+	for _, f := range reflect.VisibleFields(t) {
+		if f.Anonymous || !f.IsExported() {
+			continue
+		}
+		prop, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if prop == "-" {
+			continue
+		}
+		if prop == "" {
+			prop = f.Name
+		}
+		p := sc.Properties[prop]
+		if p == nil {
+			continue
+		}
+		decl := t
+		for _, i := range f.Index[:len(f.Index)-1] {
+			decl = deref(decl.Field(i).Type)
+		}
+		if d := descriptions[describeKey(decl, f.Name)]; d != "" {
+			p.Description = d
+		}
+	}
 }

@@ -68,7 +68,7 @@ func newChecker(t *testing.T, base string, doc []byte) *checker {
 	}
 	if ok, verrs := v.ValidateDocument(); !ok {
 		for _, e := range verrs {
-			t.Errorf("document: %s", describe(e))
+			t.Errorf("document: %s", describeErr(e))
 		}
 		t.FailNow()
 	}
@@ -144,7 +144,7 @@ func (c *checker) do(want int, r request) []byte {
 	}
 	if !ok {
 		for _, e := range verrs {
-			c.t.Errorf("%s (%d) does not match the document: %s", name, resp.StatusCode, describe(e))
+			c.t.Errorf("%s (%d) does not match the document: %s", name, resp.StatusCode, describeErr(e))
 		}
 		c.t.Logf("body: %s", truncate(body))
 	}
@@ -195,8 +195,8 @@ func decodeLines(in *content.DecodeInput) (any, error) {
 	}
 }
 
-// describe is a validation error with its schema failures.
-func describe(e *vErrors.ValidationError) string {
+// describeErr is a validation error with its schema failures.
+func describeErr(e *vErrors.ValidationError) string {
 	msg := e.Message
 	if e.Reason != "" {
 		msg += ": " + e.Reason
