@@ -25,7 +25,9 @@
 //	lanecompleted:<lane>   zset: the same per lane, for Counts and ClearLane
 //	lanefailed:<lane>
 //	stats                  hash: seq, waiting, and event counters
-//	events                 stream: job events, MAXLEN ~ 10000
+//	events                 stream: job events, up to 16 per entry (one
+//	                       entry per call, or per 16 events of a batch),
+//	                       MAXLEN ~ 10000 entries
 //	wake                   pub/sub channel (not a key)
 //
 // # Scripts
@@ -37,11 +39,15 @@
 // jobs of one lane. A job that fails with a retry keeps heading its lane while
 // delayed. Scripts take the time from the server (TIME), so hosts with skewed
 // clocks agree on lock expiry and retry times. Every script but Enqueue
-// (Get and Counts included) first sweeps: due retries become waiting, and
-// expired locks are recovered, so a stalled job goes back to waiting with its
-// attempt counted, or fails once its attempts are used up. When nothing is
-// due that costs two O(log n) range queries, and stalled jobs are found
-// without a separate checker. Finished jobs are pruned by age, a few per
+// and Complete (Get and Counts included) first sweeps: due retries become
+// waiting, and expired locks are recovered, so a stalled job goes back to
+// waiting with its attempt counted, or fails once its attempts are used up.
+// When nothing is due that costs two O(log n) range queries, and stalled
+// jobs are found without a separate checker. Complete sweeps only when the
+// lease it is given has expired (the lease is then lost), since completing
+// a live lease changes nothing a sweep looks at. Counters and events are
+// gathered during a script and written once at its end: one HINCRBY per
+// counter and one XADD per 16 events, whatever the batch size. Finished jobs are pruned by age, a few per
 // Complete or Fail, so retention needs no background task. At maxmemory the
 // server refuses Enqueue whole (scripts carry a shebang, so the memory check
 // happens before any write); every other operation keeps working, so work
@@ -65,6 +71,15 @@
 // waiters directly and waiters re-check every 500 ms instead of sleeping.
 // The in-process channel is taken before the reserve script runs,
 // so a wake-up between the script and the wait is never lost.
+//
+// # Completions
+//
+// Concurrent Complete calls are group-committed (complete.go): while two
+// complete scripts are in flight, further calls queue, and the next script
+// call takes every queued lease at once. The script handles them in order,
+// exactly as separate calls would, each call gets its own answer, and none
+// returns before the server has run its script, so acknowledgement and
+// durability are unchanged. A lone Complete goes out at once, as before.
 //
 // # Durability
 //
@@ -194,6 +209,8 @@ type Engine struct {
 
 	wakeMu sync.Mutex
 	wake   chan struct{} // closed and replaced when a lane may have become ready
+
+	completer completer // group commit of Complete (complete.go)
 }
 
 var (
@@ -472,18 +489,6 @@ func (e *Engine) Extend(ctx context.Context, id, token string, lock time.Duratio
 		return time.Time{}, err
 	}
 	return msTime(v), nil
-}
-
-// Complete implements queue.Engine.
-func (e *Engine) Complete(ctx context.Context, id, token string) error {
-	res, err := e.run(ctx, completeScript, id, token, e.keepOK)
-	if err != nil {
-		return e.fail(fmt.Sprintf("complete %q", id), err)
-	}
-	if err := codeErr("complete", id, toInt(res)); err != nil {
-		return err
-	}
-	return nil
 }
 
 // Fail implements queue.Engine.

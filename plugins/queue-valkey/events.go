@@ -8,10 +8,12 @@ import (
 	"time"
 )
 
-// Event is one entry of the queue's event stream. It carries IDs and routing
+// Event is one event of the queue's event stream. It carries IDs and routing
 // only, never payloads or failure reasons (which may quote user content).
 type Event struct {
-	// StreamID is the entry's stream ID ("<ms>-<seq>").
+	// StreamID is the ID ("<ms>-<seq>") of the stream entry that holds the
+	// event. One operation writes its events into one entry (a batch into
+	// one per eventsPerEntry events), so events of one call share it.
 	StreamID string
 	// Time is when the event happened, by the server's clock.
 	Time time.Time
@@ -24,25 +26,38 @@ type Event struct {
 }
 
 // Events returns the newest n events (at most 1000), newest first. The
-// stream is capped at about 10000 entries.
+// stream is capped at about 10000 entries of up to 16 events each (scripts.go).
 func (e *Engine) Events(ctx context.Context, n int) ([]Event, error) {
 	n = min(max(n, 1), 1000)
-	msgs, err := e.rdb.XRevRangeN(ctx, e.base+"events", "+", "-", int64(n)).Result()
+	// An entry holds at least one event, so n entries are enough. The raw
+	// reply is read because an entry repeats its field names, which
+	// go-redis's XMessage map would collapse.
+	res, err := e.rdb.Do(ctx, "XREVRANGE", e.base+"events", "+", "-", "COUNT", n).Slice()
 	if err != nil {
 		return nil, e.fail("events", err)
 	}
-	out := make([]Event, 0, len(msgs))
-	for _, m := range msgs {
-		ev := Event{StreamID: m.ID}
-		if ms, _, ok := strings.Cut(m.ID, "-"); ok {
+	out := make([]Event, 0, n)
+	for _, r := range res {
+		entry, ok := r.([]any)
+		if !ok || len(entry) != 2 {
+			return nil, fmt.Errorf("queue-valkey: events: unexpected entry %T", r)
+		}
+		id := toString(entry[0])
+		var at time.Time
+		if ms, _, ok := strings.Cut(id, "-"); ok {
 			if v, err := strconv.ParseInt(ms, 10, 64); err == nil {
-				ev.Time = time.UnixMilli(v)
+				at = time.UnixMilli(v)
 			}
 		}
-		ev.Type, _ = m.Values["type"].(string)
-		ev.JobID, _ = m.Values["job"].(string)
-		ev.Lane, _ = m.Values["lane"].(string)
-		out = append(out, ev)
+		fields, _ := entry[1].([]any)
+		// Fields are type, job, lane per event, oldest first.
+		for i := len(fields) - 6; i >= 0 && len(out) < n; i -= 6 {
+			out = append(out, Event{StreamID: id, Time: at,
+				Type: toString(fields[i+1]), JobID: toString(fields[i+3]), Lane: toString(fields[i+5])})
+		}
+		if len(out) == n {
+			break
+		}
 	}
 	return out, nil
 }

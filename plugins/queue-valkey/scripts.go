@@ -47,11 +47,50 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 -- woke records that some lane became ready; the epilogue then publishes on
 -- the wake channel so blocked reserves on every host look again.
 local woke = false
+-- drained records that the script removed lanes from the ready set, so the
+-- epilogue must check that some lane is still ready before publishing; when
+-- it is false, the ZADD that set woke left the set non-empty.
+local drained = false
 
 local function int(n) return string.format('%d', n) end
+local snow = int(now)
 
+-- count adds n to a stats counter. The sums are written once, by
+-- flushCounts (the epilogue, or a script that reads them), so a batch costs
+-- one HINCRBY per counter instead of one per job.
+local counts = {}
+local function count(field, n)
+  counts[field] = (counts[field] or 0) + n
+end
+local function flushCounts()
+  for field, n in pairs(counts) do
+    if n ~= 0 then redis.call('HINCRBY', kStats, field, int(n)) end
+  end
+  counts = {}
+end
+
+-- Events are written as stream entries of up to eventsPerEntry events each
+-- (type, job, lane repeated), one XADD per entry instead of one per event: a
+-- call that touches one job writes one entry of one event, as before, and a
+-- batch of 500 writes 32. MAXLEN caps the entries, so the stream holds at
+-- most about 10000 * eventsPerEntry events, and the newest 10000 or more.
+local eventsPerEntry = 16
+local evs = {}
+local function flushEvents()
+  if #evs > 0 then
+    redis.call('XADD', kEvents, 'MAXLEN', '~', '10000', '*', unpack(evs))
+    evs = {}
+  end
+end
 local function event(kind, id, lane)
-  redis.call('XADD', kEvents, 'MAXLEN', '~', '10000', '*', 'type', kind, 'job', id, 'lane', lane)
+  local n = #evs
+  evs[n + 1] = 'type'
+  evs[n + 2] = kind
+  evs[n + 3] = 'job'
+  evs[n + 4] = id
+  evs[n + 5] = 'lane'
+  evs[n + 6] = lane
+  if n + 6 >= 6 * eventsPerEntry then flushEvents() end
 end
 
 -- markReady puts lane, whose head id is waiting, into the ready set.
@@ -67,6 +106,7 @@ local function dropFromLane(lane, id)
   if redis.call('LINDEX', kl, 0) == id then
     redis.call('LPOP', kl)
     redis.call('ZREM', kReady, lane)
+    drained = true
     local nxt = redis.call('LINDEX', kl, 0)
     if nxt then markReady(lane, nxt) end
   else
@@ -74,21 +114,44 @@ local function dropFromLane(lane, id)
   end
 end
 
--- finish ends a job that was active (st 4 completed, 5 failed).
-local function finish(id, lane, st, att, reason)
+-- dropActive removes an active job from its lane. An active job heads its
+-- lane and its lane is not in the ready set, so it is popped, and the next
+-- job, if any, becomes ready. (Were the invariant ever broken, the job is
+-- removed wherever it is, as dropFromLane would.)
+local function dropActive(lane, id)
+  local kl = kLane(lane)
+  local head = redis.call('LPOP', kl)
+  if head ~= id then
+    if head then redis.call('LPUSH', kl, head) end
+    dropFromLane(lane, id)
+    return
+  end
+  local nxt = redis.call('LINDEX', kl, 0)
+  if nxt then markReady(lane, nxt) end
+end
+
+-- finish ends a job that was active (st 4 completed, 5 failed). With a
+-- table in batch, the job is added to it rather than to the completed or
+-- failed set, for the caller to add the whole batch in one ZADD.
+local function finish(id, lane, st, att, reason, batch)
   local kj = kJob(id)
   if st == 4 then
-    redis.call('HSET', kj, 'st', 4, 'fin', int(now), 'tok', '')
-    redis.call('HINCRBY', kStats, 'completed', 1)
+    redis.call('HSET', kj, 'st', 4, 'fin', snow, 'tok', '')
+    if not batch then count('completed', 1) end
     event('completed', id, lane)
   else
-    redis.call('HSET', kj, 'st', 5, 'fin', int(now), 'tok', '', 'att', int(att), 'err', reason)
-    redis.call('HINCRBY', kStats, 'failed', 1)
+    redis.call('HSET', kj, 'st', 5, 'fin', snow, 'tok', '', 'att', int(att), 'err', reason)
+    count('failed', 1)
     event('failed', id, lane)
   end
-  dropFromLane(lane, id)
-  redis.call('ZADD', kFinished(st), int(now), id)
-  redis.call('ZADD', kLaneFinished(lane, st), int(now), id)
+  dropActive(lane, id)
+  if batch then
+    batch[#batch + 1] = snow
+    batch[#batch + 1] = id
+  else
+    redis.call('ZADD', kFinished(st), snow, id)
+  end
+  redis.call('ZADD', kLaneFinished(lane, st), snow, id)
 end
 
 -- sweep brings time-driven state up to date. Leases whose lock expired are
@@ -99,18 +162,18 @@ end
 -- lost and Get/Counts never show stale states, and it costs two O(log n)
 -- range queries when nothing is due.
 local function sweep()
-  local due = redis.call('ZRANGEBYSCORE', kDelayed, '-inf', int(now), 'LIMIT', 0, 500)
+  local due = redis.call('ZRANGEBYSCORE', kDelayed, '-inf', snow, 'LIMIT', 0, 500)
   for _, id in ipairs(due) do
     redis.call('ZREM', kDelayed, id)
     local kj = kJob(id)
     local lane = redis.call('HGET', kj, 'lane')
     if lane then
       redis.call('HSET', kj, 'st', 1)
-      redis.call('HINCRBY', kStats, 'waiting', 1)
+      count('waiting', 1)
       markReady(lane, id)
     end
   end
-  local ids = redis.call('ZRANGEBYSCORE', kActive, '-inf', int(now), 'LIMIT', 0, 100)
+  local ids = redis.call('ZRANGEBYSCORE', kActive, '-inf', snow, 'LIMIT', 0, 100)
   for _, id in ipairs(ids) do
     redis.call('ZREM', kActive, id)
     local kj = kJob(id)
@@ -120,13 +183,13 @@ local function sweep()
       local att = tonumber(j[2]) + 1
       local reason = 'stalled: the lease expired before the worker extended or finished it (attempt ' ..
         int(att) .. ' of ' .. j[3] .. ')'
-      redis.call('HINCRBY', kStats, 'stalled', 1)
+      count('stalled', 1)
       event('stalled', id, lane)
       if att >= tonumber(j[3]) then
         finish(id, lane, 5, att, reason)
       else
         redis.call('HSET', kj, 'st', 1, 'att', int(att), 'tok', '', 'err', reason)
-        redis.call('HINCRBY', kStats, 'waiting', 1)
+        count('waiting', 1)
         markReady(lane, id)
       end
     end
@@ -145,13 +208,14 @@ local function retryDelayMs(backoff, attempts)
   return math.ceil(d / 1000000)
 end
 
--- prune deletes up to 20 jobs of finished state st that finished more than
--- keepMs ago (keepMs < 0 keeps them forever). Amortised over Complete and
--- Fail, it keeps up with any rate of finishing without a background task.
-local function prune(st, keepMs)
+-- prune deletes up to limit jobs of finished state st that finished more
+-- than keepMs ago (keepMs < 0 keeps them forever). Amortised over Complete
+-- and Fail (20 more than they finish), it keeps up with any rate of
+-- finishing without a background task.
+local function prune(st, keepMs, limit)
   if keepMs < 0 then return end
   local set = kFinished(st)
-  local ids = redis.call('ZRANGEBYSCORE', set, '-inf', int(now - keepMs), 'LIMIT', 0, 20)
+  local ids = redis.call('ZRANGEBYSCORE', set, '-inf', int(now - keepMs), 'LIMIT', 0, limit)
   for _, id in ipairs(ids) do
     local lane = redis.call('HGET', kJob(id), 'lane')
     redis.call('DEL', kJob(id))
@@ -163,7 +227,7 @@ end
 -- removeJob deletes a job that is not active, wherever it is.
 local function removeJob(id, lane, st)
   if st == '1' then
-    redis.call('HINCRBY', kStats, 'waiting', -1)
+    count('waiting', -1)
     dropFromLane(lane, id)
   elseif st == '3' then
     redis.call('ZREM', kDelayed, id)
@@ -182,8 +246,10 @@ end
 // nobody). The reply is {published, main's result}.
 const epilogue = `
 local result = main()
+flushCounts()
+flushEvents()
 local published = 0
-if woke and redis.call('EXISTS', kReady) == 1 then
+if woke and (not drained or redis.call('EXISTS', kReady) == 1) then
   redis.call('PUBLISH', chWake, '1')
   published = 1
 end
@@ -223,6 +289,10 @@ var enqueueScript = newGrowingScript(`
 local function main()
   local n = tonumber(ARGV[2])
   local out = {}
+  -- Take n sequence numbers at once; a duplicate leaves a gap, which is
+  -- harmless, as seq only orders the ready set.
+  local seq = redis.call('HINCRBY', kStats, 'seq', n) - n
+  local created = 0
   for i = 0, n - 1 do
     local o = 3 + i * 6
     local id, lane = ARGV[o], ARGV[o + 1]
@@ -230,19 +300,20 @@ local function main()
     if redis.call('EXISTS', kj) == 1 then
       out[#out + 1] = 0
     else
-      local seq = redis.call('HINCRBY', kStats, 'seq', 1)
+      seq = seq + 1
+      created = created + 1
       redis.call('HSET', kj, 'lane', lane, 'kind', ARGV[o + 2], 'pl', ARGV[o + 3], 'st', 1, 'att', 0,
-        'max', ARGV[o + 4], 'bo', ARGV[o + 5], 'created', int(now), 'avail', int(now), 'seq', int(seq))
+        'max', ARGV[o + 4], 'bo', ARGV[o + 5], 'created', snow, 'avail', snow, 'seq', int(seq))
       if redis.call('RPUSH', kLane(lane), id) == 1 then
         redis.call('ZADD', kReady, int(seq), lane)
         woke = true
       end
-      redis.call('HINCRBY', kStats, 'waiting', 1)
-      redis.call('HINCRBY', kStats, 'enqueued', 1)
       event('enqueued', id, lane)
       out[#out + 1] = 1
     end
   end
+  count('waiting', created)
+  count('enqueued', created)
   return out
 end
 `)
@@ -258,21 +329,24 @@ const reserveFields = 12
 // next lock expires.
 var reserveScript = newScript(`
 local function main()
-  local max, lockMs, worker = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+  local lockMs, worker = tonumber(ARGV[3]), ARGV[4]
   sweep()
   local out = {-1}
   local lock = now + lockMs
-  for i = 1, max do
-    local r = redis.call('ZPOPMIN', kReady)
-    if #r == 0 then break end
-    local lane = r[1]
+  local slock = int(lock)
+  local act = {}
+  local r = redis.call('ZPOPMIN', kReady, ARGV[2])
+  drained = true
+  for i = 1, #r, 2 do
+    local lane = r[i]
     local id = redis.call('LINDEX', kLane(lane), 0)
     if id then
       local kj = kJob(id)
-      local tok = ARGV[5] .. '.' .. i
-      redis.call('HSET', kj, 'st', 2, 'tok', tok, 'lock', int(lock), 'wk', worker)
-      redis.call('ZADD', kActive, int(lock), id)
-      redis.call('HINCRBY', kStats, 'waiting', -1)
+      local tok = ARGV[5] .. '.' .. int((i + 1) / 2)
+      redis.call('HSET', kj, 'st', 2, 'tok', tok, 'lock', slock, 'wk', worker)
+      act[#act + 1] = slock
+      act[#act + 1] = id
+      count('waiting', -1)
       event('active', id, lane)
       local j = redis.call('HMGET', kj, 'kind', 'pl', 'att', 'max', 'bo', 'created', 'avail', 'err')
       out[#out + 1] = id
@@ -282,6 +356,7 @@ local function main()
       out[#out + 1] = lock
     end
   end
+  if #act > 0 then redis.call('ZADD', kActive, unpack(act)) end
   if #out == 1 then
     local nxt = -1
     local d = redis.call('ZRANGE', kDelayed, 0, 0, 'WITHSCORES')
@@ -314,19 +389,47 @@ local function main()
 end
 `)
 
-// completeScript: ARGV[2] = id, ARGV[3] = token, ARGV[4] = completed
-// retention ms (< 0 keeps). Returns 1 or a negative code.
+// completeScript completes a batch of leases, in order, as that many
+// separate calls would: ARGV[2] = completed retention ms (< 0 keeps),
+// then id, token per lease. Returns 1 or a negative code per lease.
+//
+// Unlike the other scripts it sweeps only when it meets a lease whose lock
+// has expired: that lease is lost (as it would be after a sweep, which
+// recovers the lease), and the sweep then recovers it and any other stalled
+// job. A Complete of a live lease changes nothing the sweep looks at, and
+// every other script but Enqueue still sweeps first, so skipping it saves
+// two range queries per call without delaying any recovery that a reader
+// can see.
 var completeScript = newScript(`
 local function main()
-  sweep()
-  local id = ARGV[2]
-  local j = redis.call('HMGET', kJob(id), 'st', 'tok', 'lane')
-  if not j[1] then return -1 end
-  if j[1] ~= '2' or j[2] ~= ARGV[3] then return -2 end
-  redis.call('ZREM', kActive, id)
-  finish(id, j[3], 4)
-  prune(4, tonumber(ARGV[4]))
-  return 1
+  local out, done, fin = {}, {}, {}
+  local swept = false
+  for o = 3, #ARGV, 2 do
+    local id = ARGV[o]
+    local j = redis.call('HMGET', kJob(id), 'st', 'tok', 'lane', 'lock')
+    if not j[1] then
+      out[#out + 1] = -1
+    elseif j[1] ~= '2' or j[2] ~= ARGV[o + 1] then
+      out[#out + 1] = -2
+    elseif tonumber(j[4]) <= now then
+      if not swept then
+        sweep()
+        swept = true
+      end
+      out[#out + 1] = -2
+    else
+      done[#done + 1] = id
+      finish(id, j[3], 4, 0, '', fin)
+      out[#out + 1] = 1
+    end
+  end
+  if #done > 0 then
+    redis.call('ZREM', kActive, unpack(done))
+    redis.call('ZADD', kCompleted, unpack(fin))
+    count('completed', #done)
+    prune(4, tonumber(ARGV[2]), 20 + #done)
+  end
+  return out
 end
 `)
 
@@ -350,12 +453,12 @@ local function main()
     local avail = now + retryDelayMs(j[6], att)
     redis.call('HSET', kj, 'st', 3, 'att', int(att), 'avail', int(avail), 'err', ARGV[4], 'tok', '')
     redis.call('ZADD', kDelayed, int(avail), id)
-    redis.call('HINCRBY', kStats, 'retries', 1)
+    count('retries', 1)
     event('delayed', id, lane)
     return {3, avail}
   end
   finish(id, lane, 5, att, ARGV[4])
-  prune(5, tonumber(ARGV[6]))
+  prune(5, tonumber(ARGV[6]), 20)
   return {5, 0}
 end
 `)
@@ -374,10 +477,10 @@ local function main()
   redis.call('ZREM', kFailed, id)
   redis.call('ZREM', kLaneFinished(lane, 5), id)
   local seq = redis.call('HINCRBY', kStats, 'seq', 1)
-  redis.call('HSET', kj, 'st', 1, 'att', 0, 'tok', '', 'seq', int(seq), 'avail', int(now))
+  redis.call('HSET', kj, 'st', 1, 'att', 0, 'tok', '', 'seq', int(seq), 'avail', snow)
   redis.call('HDEL', kj, 'fin')
-  redis.call('HINCRBY', kStats, 'waiting', 1)
-  redis.call('HINCRBY', kStats, 'retried', 1)
+  count('waiting', 1)
+  count('retried', 1)
   if redis.call('RPUSH', kLane(lane), id) == 1 then markReady(lane, id) end
   event('retried', id, lane)
   return 1
@@ -413,7 +516,7 @@ local function main()
       keep = id
     else
       if st == '1' then
-        redis.call('HINCRBY', kStats, 'waiting', -1)
+        count('waiting', -1)
       elseif st == '3' then
         redis.call('ZREM', kDelayed, id)
       end
@@ -423,6 +526,7 @@ local function main()
   end
   redis.call('DEL', kl)
   redis.call('ZREM', kReady, lane)
+  drained = true
   if keep then redis.call('RPUSH', kl, keep) end
   for _, st in ipairs({4, 5}) do
     local kd = kLaneFinished(lane, st)
@@ -455,6 +559,7 @@ local function main()
   sweep()
   local lane = ARGV[2]
   if lane == '' then
+    flushCounts()
     return {tonumber(redis.call('HGET', kStats, 'waiting') or '0'), redis.call('ZCARD', kActive),
       redis.call('ZCARD', kDelayed), redis.call('ZCARD', kCompleted), redis.call('ZCARD', kFailed)}
   end
