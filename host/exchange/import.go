@@ -238,17 +238,13 @@ func (im *importer) session(platform, content string) (int64, error) {
 		return id, nil
 	}
 	var id int64
-	var team string
-	err := im.tx.QueryRowContext(im.ctx, `SELECT id, team_id FROM sdk_sessions WHERE platform_source = ? AND content_session_id = ?`,
-		platform, content).Scan(&id, &team)
+	err := im.tx.QueryRowContext(im.ctx, `SELECT id FROM sdk_sessions WHERE team_id = ? AND platform_source = ? AND content_session_id = ?`,
+		im.team, platform, content).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("session %s/%s: %w", platform, content, errNotBefore)
 	}
 	if err != nil {
 		return 0, err
-	}
-	if team != im.team {
-		return 0, fmt.Errorf("session %s/%s belongs to another team", platform, content)
 	}
 	im.sessions[k] = id
 	return id, nil

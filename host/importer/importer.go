@@ -403,7 +403,7 @@ func (r *run) ensureSession(ctx context.Context, tx *sql.Tx, s srcSession, conte
 	}
 	memoryID := strings.TrimSpace(s.memory.String)
 	if memoryID == "" {
-		memoryID = memory.MemorySessionID(platform, content)
+		memoryID = memory.MemorySessionID(r.opts.TeamID, platform, content)
 	}
 	n := s.promptCount.Int64
 	insert := func(memID string) (bool, error) {
@@ -428,7 +428,7 @@ func (r *run) ensureSession(ctx context.Context, tx *sql.Tx, s srcSession, conte
 	if errors.Is(err, memory.ErrNotFound) {
 		// The memory session id is taken by another session of the store:
 		// give this one a derived id of its own.
-		if created, err = insert(memory.MemorySessionID(platform, content)); err != nil {
+		if created, err = insert(memory.MemorySessionID(r.opts.TeamID, platform, content)); err != nil {
 			return session{}, false, err
 		}
 		sess, err = r.find(ctx, tx, platform, content)
@@ -438,12 +438,9 @@ func (r *run) ensureSession(ctx context.Context, tx *sql.Tx, s srcSession, conte
 
 // find returns the store's session of (platform, content session id).
 func (r *run) find(ctx context.Context, tx *sql.Tx, platform, content string) (session, error) {
-	s, err := memory.FindSession(ctx, tx, platform, content)
+	s, err := memory.FindSession(ctx, tx, r.opts.TeamID, platform, content)
 	if err != nil {
 		return session{}, err
-	}
-	if s.TeamID != r.opts.TeamID {
-		return session{}, fmt.Errorf("session %s/%s: %w", platform, content, memory.ErrTeamMismatch)
 	}
 	return session{id: s.ID, memoryID: s.MemorySessionID, projectID: s.ProjectID, project: s.Project}, nil
 }

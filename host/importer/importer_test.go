@@ -99,7 +99,7 @@ func TestImportKeepsEveryRowWithItsTimesAndProjects(t *testing.T) {
 		"5e6f7a8b-infra-1": {"infra", "claude", "sdk-a41c07", "active", "2026-01-15T14:40:10.002Z", 1768488010002, 0, 1},
 		"codex-019a-shop":  {"shop", "codex", "codex-mem-19a", "completed", "2026-01-20T08:00:00.000Z", 1768896000000, 1768897800000, 1},
 		// no platform: claude's; no memory session id: a derived one.
-		"f00dfeed-old": {"shop", "claude", memory.MemorySessionID("claude", "f00dfeed-old"), "failed", "2025-11-02T17:00:00.000Z", 1762102800000, 0, 0},
+		"f00dfeed-old": {"shop", "claude", memory.MemorySessionID(memory.LocalTeam, "claude", "f00dfeed-old"), "failed", "2025-11-02T17:00:00.000Z", 1762102800000, 0, 0},
 	} {
 		var g sess
 		var completed sql.NullInt64
@@ -256,7 +256,7 @@ func TestImportJoinsASessionRecordedLive(t *testing.T) {
 	if rep.Sessions.Existing != 1 || rep.Sessions.Imported != 3 || rep.Prompts.Existing != 1 || rep.Prompts.Imported != 4 || rep.Observations.Imported != 6 {
 		t.Fatalf("report %+v", rep)
 	}
-	live, err := memory.FindSession(ctx, b.st.Reader(), "claude", "0a1b2c3d-shop-1")
+	live, err := memory.FindSession(ctx, b.st.Reader(), memory.LocalTeam, "claude", "0a1b2c3d-shop-1")
 	if err != nil {
 		t.Fatal(err)
 	}

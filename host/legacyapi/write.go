@@ -50,10 +50,6 @@ func (a *API) ingest(w http.ResponseWriter, r *http.Request, team string, ev eve
 	case errors.Is(err, pipeline.ErrProjectForbidden):
 		writeError(w, http.StatusForbidden, "this key is bound to another project than the event's")
 		return pipeline.Result{}, false
-	case errors.Is(err, memory.ErrTeamMismatch):
-		// Another team's session: answered as if it did not exist.
-		writeError(w, http.StatusNotFound, "no such session for this team")
-		return pipeline.Result{}, false
 	case err != nil:
 		a.internal(w, r, err)
 		return pipeline.Result{}, false
@@ -149,8 +145,8 @@ func (a *API) duplicatePrompt(r *http.Request, team, platform, contentSessionID,
 		platform = pipeline.NormalizePlatform("")
 	}
 	ctx := r.Context()
-	sess, err := memory.FindSession(ctx, a.opts.Store.Reader(), platform, contentSessionID)
-	if err != nil || sess.TeamID != team {
+	sess, err := memory.FindSession(ctx, a.opts.Store.Reader(), team, platform, contentSessionID)
+	if err != nil {
 		return false, 0, 0
 	}
 	var n int
@@ -360,10 +356,6 @@ func (a *API) memorySave(w http.ResponseWriter, r *http.Request) {
 		})
 		return err
 	})
-	if errors.Is(err, memory.ErrTeamMismatch) {
-		writeError(w, http.StatusNotFound, "no such session for this team")
-		return
-	}
 	if err != nil {
 		a.internal(w, r, err)
 		return

@@ -37,9 +37,6 @@ const (
 // ErrNotFound is returned when a row does not exist.
 var ErrNotFound = errors.New("memory: not found")
 
-// ErrTeamMismatch is returned when a row exists but belongs to another team.
-var ErrTeamMismatch = errors.New("memory: belongs to another team")
-
 // Querier is what both *sql.Tx and *sql.DB offer.
 type Querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -81,9 +78,10 @@ func ContentHash(memorySessionID, title, narrative string) string {
 // MemorySessionID is the memory session id of a content session. claude-mem
 // uses the observer LLM's session id; this server has no long-lived observer
 // session, so it derives a stable one, as claude-mem does for its Gemini and
-// OpenRouter observers.
-func MemorySessionID(platformSource, contentSessionID string) string {
-	sum := sha256.Sum256([]byte(platformSource + "\x00" + contentSessionID))
+// OpenRouter observers. The team is part of it because two teams may use
+// the same content session id, and memory session ids are unique.
+func MemorySessionID(teamID, platformSource, contentSessionID string) string {
+	sum := sha256.Sum256([]byte(teamID + "\x00" + platformSource + "\x00" + contentSessionID))
 	return "mem-" + hex.EncodeToString(sum[:])[:32]
 }
 

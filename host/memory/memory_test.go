@@ -71,9 +71,22 @@ func TestSessionsAndProjects(t *testing.T) {
 		if err != nil || created || again.ID != b.sess.ID {
 			t.Errorf("session again: %+v created=%v %v", again, created, err)
 		}
-		if _, _, err := memory.EnsureSession(ctx, tx, memory.NewSession{TeamID: "other", ProjectID: pid, Project: "proj",
-			PlatformSource: "claude", ContentSessionID: "s1", StartedAt: b.now}); !errors.Is(err, memory.ErrTeamMismatch) {
-			t.Errorf("other team: err = %v", err)
+		// Another team's session of the same ids is a session of its own,
+		// with a memory session id of its own.
+		if _, err := tx.Exec(`INSERT INTO teams (id, name, slug, created_at_epoch, updated_at_epoch) VALUES ('other', 'Other', 'other', 0, 0)`); err != nil {
+			t.Fatal(err)
+		}
+		otherPID, err := memory.EnsureProject(ctx, tx, "other", "proj", "", b.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, created, err := memory.EnsureSession(ctx, tx, memory.NewSession{TeamID: "other", ProjectID: otherPID, Project: "proj",
+			PlatformSource: "claude", ContentSessionID: "s1", StartedAt: b.now})
+		if err != nil || !created || theirs.ID == b.sess.ID || theirs.TeamID != "other" || theirs.MemorySessionID == b.sess.MemorySessionID {
+			t.Errorf("the other team's session of the same ids: %+v created=%v %v", theirs, created, err)
+		}
+		if mine, err := memory.FindSession(ctx, tx, memory.LocalTeam, "claude", "s1"); err != nil || mine.ID != b.sess.ID {
+			t.Errorf("FindSession for the first team: %+v %v", mine, err)
 		}
 		other, created, err := memory.EnsureSession(ctx, tx, memory.NewSession{TeamID: memory.LocalTeam, ProjectID: pid, Project: "proj",
 			PlatformSource: "codex", ContentSessionID: "s1", StartedAt: b.now})

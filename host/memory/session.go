@@ -87,27 +87,24 @@ func GetSession(ctx context.Context, q Querier, teamID string, id int64) (Sessio
 	return s, nil
 }
 
-// FindSession returns the session of a platform source and content session
-// id, whatever its team.
-func FindSession(ctx context.Context, q Querier, platformSource, contentSessionID string) (Session, error) {
+// FindSession returns the team's session of a platform source and content
+// session id. Another team's session of the same ids is not found: each
+// team has sessions of its own.
+func FindSession(ctx context.Context, q Querier, teamID, platformSource, contentSessionID string) (Session, error) {
 	s, err := scanSession(q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sdk_sessions
-		WHERE platform_source = ? AND content_session_id = ?`, platformSource, contentSessionID))
+		WHERE team_id = ? AND platform_source = ? AND content_session_id = ?`, teamID, platformSource, contentSessionID))
 	if err != nil {
 		return Session{}, fmt.Errorf("memory: session %s/%s: %w", platformSource, contentSessionID, notFound(err))
 	}
 	return s, nil
 }
 
-// EnsureSession returns the session of (platform source, content session
-// id), creating it, and whether it created it. A session that exists under
-// another team is ErrTeamMismatch.
+// EnsureSession returns the team's session of (platform source, content
+// session id), creating it, and whether it created it.
 func EnsureSession(ctx context.Context, q Querier, ns NewSession) (Session, bool, error) {
-	s, err := FindSession(ctx, q, ns.PlatformSource, ns.ContentSessionID)
+	s, err := FindSession(ctx, q, ns.TeamID, ns.PlatformSource, ns.ContentSessionID)
 	switch {
 	case err == nil:
-		if s.TeamID != ns.TeamID {
-			return Session{}, false, fmt.Errorf("memory: session %s/%s: %w", ns.PlatformSource, ns.ContentSessionID, ErrTeamMismatch)
-		}
 		return s, false, nil
 	case !errors.Is(err, ErrNotFound):
 		return Session{}, false, err
@@ -116,7 +113,7 @@ func EnsureSession(ctx context.Context, q Querier, ns NewSession) (Session, bool
 	res, err := q.ExecContext(ctx, `INSERT INTO sdk_sessions (content_session_id, memory_session_id, project, platform_source,
 		started_at, started_at_epoch, status, prompt_counter, team_id, project_id, cwd, agent_id, agent_type, updated_at_epoch)
 		VALUES (?, ?, ?, ?, ?, ?, 'active', 0, ?, ?, ?, ?, ?, ?)`,
-		ns.ContentSessionID, MemorySessionID(ns.PlatformSource, ns.ContentSessionID), ns.Project, ns.PlatformSource,
+		ns.ContentSessionID, MemorySessionID(ns.TeamID, ns.PlatformSource, ns.ContentSessionID), ns.Project, ns.PlatformSource,
 		ISO(at), at.UnixMilli(), ns.TeamID, ns.ProjectID, nullString(ns.Cwd), nullString(ns.AgentID), nullString(ns.AgentType), at.UnixMilli())
 	if err != nil {
 		return Session{}, false, fmt.Errorf("memory: create session %s/%s: %w", ns.PlatformSource, ns.ContentSessionID, err)

@@ -137,7 +137,7 @@ func TestClaudeCodeSessionBecomesMemoryOnce(t *testing.T) {
 
 	ctx := context.Background()
 	r := b.srv.Store().Reader()
-	sess, err := memory.FindSession(ctx, r, "claude", "9f1c2d3e-session-a")
+	sess, err := memory.FindSession(ctx, r, memory.LocalTeam, "claude", "9f1c2d3e-session-a")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestSecretsAndPrivateBlocksReachNothing(t *testing.T) {
 
 	ctx := context.Background()
 	r := b.srv.Store().Reader()
-	sess, err := memory.FindSession(ctx, r, "claude", "4b5a6c7d-session-b")
+	sess, err := memory.FindSession(ctx, r, memory.LocalTeam, "claude", "4b5a6c7d-session-b")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,9 +69,6 @@ func writeIngestErr(w http.ResponseWriter, r *http.Request, err error) {
 		httpapi.WriteError(w, r, http.StatusBadRequest, CodeInvalidEvent, ve.Msg)
 	case errors.Is(err, ErrProjectForbidden):
 		httpapi.WriteError(w, r, http.StatusForbidden, "forbidden", "this key is bound to another project than the event's")
-	case errors.Is(err, memory.ErrTeamMismatch):
-		// Another team's session: answered as if it did not exist.
-		httpapi.WriteError(w, r, http.StatusNotFound, httpapi.CodeNotFound, "no such session for this team")
 	default:
 		httpapi.WriteErr(w, r, err)
 	}

@@ -269,10 +269,7 @@ func (c *txCache) session(ctx context.Context, tx *sql.Tx, teamID string, pr pre
 	if s, ok := c.sessions[key]; ok {
 		return s, nil
 	}
-	if s, err := memory.FindSession(ctx, tx, pr.ev.PlatformSource, pr.ev.ContentSessionID); err == nil {
-		if s.TeamID != teamID {
-			return memory.Session{}, fmt.Errorf("pipeline: %w", memory.ErrTeamMismatch)
-		}
+	if s, err := memory.FindSession(ctx, tx, teamID, pr.ev.PlatformSource, pr.ev.ContentSessionID); err == nil {
 		c.sessions[key] = s
 		return s, nil
 	} else if !errors.Is(err, memory.ErrNotFound) {

@@ -200,9 +200,6 @@ func (a *API) createMemory(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errForbiddenProject):
 		httpapi.WriteError(w, r, http.StatusForbidden, CodeForbidden, "this key is bound to another project than "+proj)
 		return
-	case errors.Is(err, memory.ErrTeamMismatch):
-		notFound(w, r, "no such session for this team")
-		return
 	case err != nil:
 		a.internal(w, r, err)
 		return

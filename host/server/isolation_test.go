@@ -133,10 +133,14 @@ type team struct {
 	keyIDs             map[string]string
 	spareKeyID         string
 	csP1, csP2, csHook string // content session ids
-	sessP1, sessP2     int64
-	eventP1, eventP2   int64
-	memP1, memP2       int64  // manual memories (POST /v1/memories)
-	jobP1              string // a generation job of p1
+	// csPlain is the content session id of one more session, with no
+	// marker in it: another team's writes name it, and must get a session
+	// of their own, as for an id never seen (sessions are unique per team).
+	csPlain          string
+	sessP1, sessP2   int64
+	eventP1, eventP2 int64
+	memP1, memP2     int64  // manual memories (POST /v1/memories)
+	jobP1            string // a generation job of p1
 	// secrets are strings only this team's rows contain.
 	secrets []string
 }
@@ -179,6 +183,7 @@ func (b *authBundle) seedTeam(t *testing.T, root, id string) *team {
 
 	w := tm.keys[kindWrite]
 	tm.csP1, tm.csP2, tm.csHook = tm.marker+"-cs1", tm.marker+"-cs2", tm.marker+"-hook"
+	tm.csPlain = "plain-" + randHex(t)
 	var sess struct {
 		Session struct {
 			ID int64 `json:"id"`
@@ -193,6 +198,7 @@ func (b *authBundle) seedTeam(t *testing.T, root, id string) *team {
 	}
 	b.mustCall(t, http.StatusCreated, http.MethodPost, "/v1/events", w, tm.prompt(tm.csP1, tm.p1.Name, "recall the deployment checklist"), &res)
 	tm.eventP1 = res.EventID
+	b.mustCall(t, http.StatusCreated, http.MethodPost, "/v1/events?generate=false", w, tm.prompt(tm.csPlain, tm.p1.Name, "a plain session"), nil)
 	var batch struct {
 		Results []struct {
 			EventID int64 `json:"event_id"`
@@ -297,7 +303,7 @@ func matrixRoutes(t *testing.T) map[string]routeCase {
 	cs := func(me, other *team, target string) string {
 		switch target {
 		case foreign:
-			return other.csP1
+			return other.csPlain
 		case sibling:
 			return me.csP2
 		}
@@ -323,11 +329,12 @@ func matrixRoutes(t *testing.T) map[string]routeCase {
 			build: func(me, other *team, target string) req {
 				id := me.marker + "-new-" + fresh()
 				if target == foreign {
-					id = other.csP1
+					id = other.csPlain
 				}
 				return req{http.MethodPost, "/v1/sessions/start", fmt.Sprintf(`{"content_session_id":%q,"project":%q}`, id, project(me, target))}
 			},
-			want: statusFor(map[string]int{own: 201, sibling: 201, foreign: 404, "bound-sibling": 403})},
+			// Another team's session id is the caller's own new session.
+			want: statusFor(map[string]int{own: 201, sibling: 201, foreign: anyOK, "bound-sibling": 403})},
 		"POST /v1/sessions/{id}/end": {scope: auth.ScopeWrite, projectAware: true, targets: all,
 			build: func(me, other *team, target string) req {
 				id := map[string]int64{own: me.sessP1, sibling: me.sessP2, foreign: other.sessP1}[target]
@@ -338,12 +345,12 @@ func matrixRoutes(t *testing.T) map[string]routeCase {
 			build: func(me, other *team, target string) req {
 				return req{http.MethodPost, "/v1/events?generate=false", me.prompt(cs(me, other, target), project(me, target), "more "+fresh())}
 			},
-			want: statusFor(map[string]int{own: 201, sibling: 201, foreign: 404, "bound-sibling": 403})},
+			want: statusFor(map[string]int{own: 201, sibling: 201, foreign: 201, "bound-sibling": 403})},
 		"POST /v1/events/batch": {scope: auth.ScopeWrite, projectAware: true, targets: all,
 			build: func(me, other *team, target string) req {
 				return req{http.MethodPost, "/v1/events/batch?generate=false", "[" + me.prompt(cs(me, other, target), project(me, target), "batch "+fresh()) + "]"}
 			},
-			want: statusFor(map[string]int{own: 201, sibling: 201, foreign: 404, "bound-sibling": 403})},
+			want: statusFor(map[string]int{own: 201, sibling: 201, foreign: 201, "bound-sibling": 403})},
 		"GET /v1/events/{id}": {scope: auth.ScopeRead, projectAware: true, targets: all,
 			build: func(me, other *team, target string) req {
 				id := map[string]int64{own: me.eventP1, sibling: me.eventP2, foreign: other.eventP1}[target]
@@ -352,10 +359,10 @@ func matrixRoutes(t *testing.T) map[string]routeCase {
 			want: statusFor(map[string]int{own: 200, sibling: 200, foreign: 404, "bound-sibling": 404})},
 		"POST /v1/hooks/{adapter}/{event}": {scope: auth.ScopeWrite, projectAware: true, targets: all,
 			build: func(me, other *team, target string) req {
-				id := map[string]string{own: me.csHook, sibling: me.marker + "-hook2", foreign: other.csHook}[target]
+				id := map[string]string{own: me.csHook, sibling: me.marker + "-hook2", foreign: other.csPlain}[target]
 				return req{http.MethodPost, "/v1/hooks/claude-code/UserPromptSubmit?generate=false", me.hook(id, project(me, target))}
 			},
-			want: statusFor(map[string]int{own: 201, sibling: 201, foreign: 404, "bound-sibling": 403})},
+			want: statusFor(map[string]int{own: 201, sibling: 201, foreign: 201, "bound-sibling": 403})},
 
 		"GET /v1/admin/teams": {scope: auth.ScopeAdmin, projectAware: true, targets: ownOnly,
 			build: func(*team, *team, string) req { return req{http.MethodGet, "/v1/admin/teams", ""} },
@@ -552,21 +559,21 @@ func matrixRoutes(t *testing.T) map[string]routeCase {
 		"POST /api/sessions/init": {scope: auth.ScopeWrite, targets: ownForeign, build: func(me, other *team, target string) req {
 			id := me.marker + "-legacy-" + fresh()
 			if target == foreign {
-				id = other.csP1
+				id = other.csPlain
 			}
 			return req{http.MethodPost, "/api/sessions/init", fmt.Sprintf(`{"contentSessionId":%q,"project":%q,"prompt":%q}`, id, me.p1.Name, me.marker+" legacy prompt")}
 		}},
 		"POST /api/sessions/observations": {scope: auth.ScopeWrite, targets: ownForeign, build: func(me, other *team, target string) req {
 			id := me.csP1
 			if target == foreign {
-				id = other.csP1
+				id = other.csPlain
 			}
 			return req{http.MethodPost, "/api/sessions/observations", fmt.Sprintf(`{"contentSessionId":%q,"tool_name":"Bash","tool_input":{"command":"ls"},"tool_response":{"stdout":"x"},"cwd":"/src/%s"}`, id, me.p1.Name)}
 		}},
 		"POST /api/sessions/summarize": {scope: auth.ScopeWrite, targets: ownForeign, build: func(me, other *team, target string) req {
 			id := me.csP1
 			if target == foreign {
-				id = other.csP1
+				id = other.csPlain
 			}
 			return req{http.MethodPost, "/api/sessions/summarize", fmt.Sprintf(`{"contentSessionId":%q,"last_assistant_message":"done"}`, id)}
 		}},
@@ -693,6 +700,23 @@ func TestIsolationMatrix(t *testing.T) {
 		}
 	}
 	t.Logf("%d routes, %d requests", len(routes), requests)
+
+	// Writes naming another team's session id went to sessions of the
+	// caller's own: each team's plain session still holds only its own
+	// prompt, and the other team has a session of that id of its own.
+	for i, tm := range teams {
+		other := teams[1-i]
+		var mine, theirs int
+		if err := b.srv.Store().Reader().QueryRow(`SELECT
+				(SELECT COUNT(*) FROM user_prompts p JOIN sdk_sessions s ON s.id = p.session_db_id WHERE s.team_id = ? AND s.content_session_id = ?),
+				(SELECT COUNT(*) FROM sdk_sessions WHERE team_id = ? AND content_session_id = ?)`,
+			tm.id, tm.csPlain, other.id, tm.csPlain).Scan(&mine, &theirs); err != nil {
+			t.Fatal(err)
+		}
+		if mine != 1 || theirs != 1 {
+			t.Errorf("team %s's plain session has %d prompts (want 1: its own); team %s has %d sessions of that id (want 1)", tm.id, mine, other.id, theirs)
+		}
+	}
 
 	// Rows of both teams exist, so the absence of leaks means something.
 	for _, tm := range teams {

@@ -215,7 +215,7 @@ func (c Corpus) Build(ctx context.Context, st *store.Store) error {
 			p := projects[projectZipf.Uint64()]
 			platform := g.pick(platforms)
 			content := fmt.Sprintf("bench-%d", n)
-			mem := memory.MemorySessionID(platform, content)
+			mem := memory.MemorySessionID(p.team, platform, content)
 			start, end := at(first), at(first+count)
 			prompts := max(1, count/5)
 			request := g.sentence(6, 14)
