@@ -55,8 +55,12 @@ CREATE INDEX IF NOT EXISTS api_keys_team ON api_keys(team_id);
 
 // Provider stores API keys in SQLite.
 type Provider struct {
-	db  *sql.DB
-	now func() time.Time
+	db *sql.DB
+	// byHash is Authenticate's lookup, compiled once: every uncached
+	// request of the host waits on it, and SQLite would otherwise parse it
+	// on each call.
+	byHash *sql.Stmt
+	now    func() time.Time
 
 	mu        sync.Mutex
 	lastUsed  map[string]int64
@@ -78,7 +82,13 @@ func Open(ctx context.Context, path string) (*Provider, error) {
 		db.Close()
 		return nil, fmt.Errorf("auth-apikey: migrate %s: %w", path, err)
 	}
-	p := &Provider{db: db, now: time.Now, lastUsed: map[string]int64{}, stop: make(chan struct{}), done: make(chan struct{})}
+	byHash, err := db.PrepareContext(ctx, `SELECT id, key_hash, team_id, project_id, actor, scopes, expires_at, revoked_at
+		FROM api_keys WHERE key_hash = ?`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("auth-apikey: prepare %s: %w", path, err)
+	}
+	p := &Provider{db: db, byHash: byHash, now: time.Now, lastUsed: map[string]int64{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.flushLoop()
 	return p, nil
 }
@@ -99,8 +109,7 @@ func (p *Provider) Authenticate(ctx context.Context, credential string) (auth.Pr
 		id, hash, team, project, actor, scopes string
 		expires, revoked                       int64
 	)
-	err := p.db.QueryRowContext(ctx, `SELECT id, key_hash, team_id, project_id, actor, scopes, expires_at, revoked_at
-		FROM api_keys WHERE key_hash = ?`, want).Scan(&id, &hash, &team, &project, &actor, &scopes, &expires, &revoked)
+	err := p.byHash.QueryRowContext(ctx, want).Scan(&id, &hash, &team, &project, &actor, &scopes, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}
@@ -215,7 +224,7 @@ func (p *Provider) Close() error {
 		close(p.stop)
 		<-p.done
 		p.flush(context.Background())
-		err = p.db.Close()
+		err = errors.Join(p.byHash.Close(), p.db.Close())
 	})
 	return err
 }
