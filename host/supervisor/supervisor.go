@@ -358,6 +358,12 @@ func (p *Plugin) watch() {
 		done, client := p.conn.Done, p.client
 		p.mu.Unlock()
 		<-done
+		if p.isStopping() {
+			// stop is killing it: a second Kill here would race stop's
+			// graceful wait, fail to close the connection that one closed,
+			// and log that the plugin failed to exit gracefully.
+			return
+		}
 		client.Kill()
 		p.mu.Lock()
 		if p.stopping {

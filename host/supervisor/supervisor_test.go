@@ -1,13 +1,16 @@
 package supervisor_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +22,7 @@ import (
 	"github.com/claude-mem/claude-mem-server/sdk/event"
 	"github.com/claude-mem/claude-mem-server/sdk/plugin"
 	"github.com/claude-mem/claude-mem-server/sdk/queue"
+	"github.com/hashicorp/go-hclog"
 )
 
 // serveFutureArg makes the test binary act as a plugin that speaks only
@@ -227,4 +231,50 @@ func TestKindMismatchIsRefused(t *testing.T) {
 	if _, err := b.sup.Start(context.Background(), spec); err == nil {
 		t.Fatal("a queue plugin was accepted as an auth plugin")
 	}
+}
+
+// TestStopIsGraceful: stopping the supervisor shuts every plugin down
+// through go-plugin's controller and waits for it, with nothing in the log
+// above info. (The restart watcher used to Kill a stopping plugin a second
+// time, which failed to close the connection the first Kill had closed and
+// logged two warnings per plugin on every stop.)
+func TestStopIsGraceful(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	log := hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: &lockedWriter{mu: &mu, w: &logs}})
+	sup := supervisor.New(supervisor.Options{DataDir: t.TempDir(), StartTimeout: 10 * time.Second, Logger: log})
+	self := selfBinary(t)
+	for _, spec := range []supervisor.Spec{
+		bundledSpec(self, plugin.KindQueue, "queue-sqlite"),
+		bundledSpec(self, plugin.KindAuth, "auth-apikey"),
+		bundledSpec(self, plugin.KindAdapter, "adapter-generic"),
+	} {
+		if _, err := sup.Start(context.Background(), spec); err != nil {
+			t.Fatalf("start %s: %v", spec.Name, err)
+		}
+	}
+	sup.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "[WARN]") || strings.Contains(line, "[ERROR]") {
+			t.Errorf("stop logged: %s", line)
+		}
+	}
+	if n := strings.Count(logs.String(), "plugin process exited"); n != 3 {
+		t.Errorf("%d plugin processes exited, want 3:\n%s", n, logs.String())
+	}
+}
+
+// lockedWriter serializes the writes of concurrent loggers.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
