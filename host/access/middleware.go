@@ -134,12 +134,14 @@ func (a *Access) Middleware(next http.Handler) http.Handler {
 		}
 		if rule.Scope != Authenticated && !p.Has(rule.Scope) {
 			a.deny(r, p, CodeForbidden, "missing scope "+rule.Scope)
+			a.recordDenied(r, p, r.Method+" "+rule.Pattern, 0)
 			httpapi.WriteError(w, r, http.StatusForbidden, CodeForbidden,
 				fmt.Sprintf("this key lacks the %s scope, which %s %s requires", rule.Scope, r.Method, rule.Pattern))
 			return
 		}
 		if _, bound := boundProject(p); bound && !rule.ProjectAware {
 			a.deny(r, p, CodeForbidden, "project-bound key on a route that is not project-aware")
+			a.recordDenied(r, p, r.Method+" "+rule.Pattern, 0)
 			httpapi.WriteError(w, r, http.StatusForbidden, CodeForbidden,
 				fmt.Sprintf("%s %s cannot be limited to one project; use a key that is not bound to a project", r.Method, rule.Pattern))
 			return
@@ -273,9 +275,18 @@ func (a *Access) denied(code string) {
 	}
 }
 
-// record writes the audit entry of a request that succeeded.
+// record writes the audit entry of a request that succeeded, or of one
+// its handler refused with 403.
 func (a *Access) record(r *http.Request, p auth.Principal, rule Rule, note *audit.Note, status int) {
-	if a.opts.Audit == nil || status >= 400 {
+	if a.opts.Audit == nil {
+		return
+	}
+	if status == http.StatusForbidden {
+		_, _, _, project, _ := note.Values()
+		a.recordDenied(r, p, r.Method+" "+rule.Pattern, project)
+		return
+	}
+	if status >= 400 {
 		return
 	}
 	action, resource, team, project, ids := note.Values()
@@ -300,6 +311,22 @@ func (a *Access) record(r *http.Request, p auth.Principal, rule Rule, note *audi
 	a.opts.Audit.Record(audit.Entry{
 		Actor: p.Actor, KeyID: p.KeyID, TeamID: team, ProjectID: project, Action: action, Resource: resource,
 		RequestID: httpapi.RequestID(r.Context()), Status: status, MemoryIDs: ids,
+	})
+}
+
+// recordDenied audits a request refused with 403 to a caller whose key is
+// valid: who tried what. Requests without a valid key have no team to be
+// filed under; host/metrics counts them instead.
+func (a *Access) recordDenied(r *http.Request, p auth.Principal, route string, project int64) {
+	if a.opts.Audit == nil {
+		return
+	}
+	if bound, ok := boundProject(p); ok && project == 0 {
+		project = bound
+	}
+	a.opts.Audit.Record(audit.Entry{
+		Actor: p.Actor, KeyID: p.KeyID, TeamID: p.TeamID, ProjectID: project, Action: ActionDenied, Resource: route,
+		RequestID: httpapi.RequestID(r.Context()), Status: http.StatusForbidden,
 	})
 }
 

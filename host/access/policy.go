@@ -67,6 +67,9 @@ const (
 	ActionProjectCreate = "project.create"
 	ActionKeyCreate     = "key.create"
 	ActionKeyRevoke     = "key.revoke"
+	// ActionDenied records a request refused (403) to a caller with a
+	// valid key: a missing scope, a project-bound key out of its project.
+	ActionDenied = "access.denied"
 )
 
 // Routes is the scope of every route the host serves, and of the routes

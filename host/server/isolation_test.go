@@ -747,6 +747,23 @@ func TestIsolationMatrix(t *testing.T) {
 		t.Fatalf("no audit entry of alpha's read of event %d: %+v", teams[0].eventP1, page.Entries)
 	}
 
+	// Refusals to valid keys are audited as access.denied, per team: a read
+	// key on a write route (the middleware's 403) and a bound key writing
+	// to its team's other project (the handler's 403).
+	page = access.AuditPage{}
+	b.mustCall(t, http.StatusOK, http.MethodGet, "/v1/audit?action="+access.ActionDenied+"&limit=1000", teams[0].keys[kindAdmin], "", &page)
+	var scopeDenied, projectDenied bool
+	for _, e := range page.Entries {
+		if e.TeamID != "alpha" || e.Status != http.StatusForbidden {
+			t.Fatalf("alpha's denial entries hold %+v", e)
+		}
+		scopeDenied = scopeDenied || (e.KeyID == teams[0].keyIDs[kindRead] && e.Resource == "POST /v1/events")
+		projectDenied = projectDenied || (e.KeyID == teams[0].keyIDs[kindBound] && e.Resource == "POST /v1/events")
+	}
+	if !scopeDenied || !projectDenied {
+		t.Fatalf("no access.denied entry of alpha's read key (%v) or bound key (%v) on POST /v1/events: %+v", scopeDenied, projectDenied, page.Entries)
+	}
+
 	// Key creation and revocation are audited with the key as the resource;
 	// failed requests are not.
 	page = access.AuditPage{}
