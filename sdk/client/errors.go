@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Error codes the server answers with, stable to switch on (Error.Code).
@@ -91,25 +92,34 @@ func newError(method, path string, resp *http.Response) *Error {
 		}
 		return e
 	}
-	msg := strings.TrimSpace(string(data))
+	msg := strings.ToValidUTF8(strings.TrimSpace(string(data)), "\uFFFD")
 	if len(msg) > 512 {
-		msg = msg[:512] + "…"
+		cut := 512
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut-- // not inside a rune
+		}
+		msg = msg[:cut] + "…"
 	}
 	e.Message = msg
 	return e
 }
 
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
+// maxRetryAfter bounds what a Retry-After header can ask for.
+const maxRetryAfter = 24 * time.Hour
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date, at most
+// maxRetryAfter.
 func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
 	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
+		// Bounded, so that a huge value cannot overflow the Duration.
+		return time.Duration(min(s, int(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }
