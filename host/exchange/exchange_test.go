@@ -16,7 +16,7 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/store"
 )
 
-func openStore(t *testing.T) *store.Store {
+func openStore(t testing.TB) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), store.FileName))
@@ -36,7 +36,7 @@ func openStore(t *testing.T) *store.Store {
 }
 
 // seed fills the team with one of everything, history included.
-func seed(t *testing.T, st *store.Store, team, marker string) {
+func seed(t testing.TB, st *store.Store, team, marker string) {
 	t.Helper()
 	ctx := context.Background()
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
