@@ -376,9 +376,7 @@ func Uninstall(settingsPath string) (Result, error) {
 	}
 	done := func() (Result, error) {
 		if st != nil {
-			if err := os.Remove(statePath(settingsPath)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return res, fmt.Errorf("installer: %w", err)
-			}
+			return res, removeRecord(settingsPath)
 		}
 		return res, nil
 	}
@@ -391,20 +389,10 @@ func Uninstall(settingsPath string) (Result, error) {
 		}
 	}
 
-	// Untouched since install: put the original back.
-	if st != nil && sum(raw) == st.WrittenSHA256 {
-		if !st.OriginalExisted {
-			if err := removeFiles(append([]string{settingsPath}, st.Backups...)); err != nil {
-				return res, err
-			}
-			res.Changed, res.Restored, res.Removed = true, true, true
-			return done()
-		}
-		if orig, ok := original(&st.fileRecord); ok {
-			if err := restore(settingsPath, orig, &st.fileRecord); err != nil {
-				return res, err
-			}
-			res.Changed, res.Restored = true, true
+	if st != nil {
+		if undone, err := restoreUntouched(settingsPath, raw, &st.fileRecord, &res); err != nil {
+			return res, err
+		} else if undone {
 			return done()
 		}
 	}
@@ -422,6 +410,39 @@ func Uninstall(settingsPath string) (Result, error) {
 		return res, err
 	}
 	return done()
+}
+
+// restoreUntouched undoes install when the file is still exactly as
+// install last wrote it: the original bytes back, or no file when install
+// created it. It reports whether it did.
+func restoreUntouched(path string, raw []byte, rec *fileRecord, res *Result) (bool, error) {
+	if sum(raw) != rec.WrittenSHA256 {
+		return false, nil
+	}
+	if !rec.OriginalExisted {
+		if err := removeFiles(append([]string{path}, rec.Backups...)); err != nil {
+			return false, err
+		}
+		res.Changed, res.Restored, res.Removed = true, true, true
+		return true, nil
+	}
+	orig, ok := original(rec)
+	if !ok {
+		return false, nil
+	}
+	if err := restore(path, orig, rec); err != nil {
+		return false, err
+	}
+	res.Changed, res.Restored = true, true
+	return true, nil
+}
+
+// removeRecord deletes the record install kept next to path.
+func removeRecord(path string) error {
+	if err := os.Remove(statePath(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("installer: %w", err)
+	}
+	return nil
 }
 
 // putBack ends an uninstall with next, the file's doc without install's

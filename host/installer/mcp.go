@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -242,33 +241,14 @@ func UninstallMCP(path string) (Result, error) {
 	if st == nil {
 		return res, nil
 	}
-	done := func() (Result, error) {
-		if err := os.Remove(statePath(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return res, fmt.Errorf("installer: %w", err)
-		}
-		return res, nil
-	}
+	done := func() (Result, error) { return res, removeRecord(path) }
 	if doc == nil {
 		return done()
 	}
-	orig, haveOrig := original(&st.fileRecord)
-
-	// Untouched since install: put the original back.
-	if sum(raw) == st.WrittenSHA256 {
-		if !st.OriginalExisted {
-			if err := removeFiles(append([]string{path}, st.Backups...)); err != nil {
-				return res, err
-			}
-			res.Changed, res.Restored, res.Removed = true, true, true
-			return done()
-		}
-		if haveOrig {
-			if err := restore(path, orig, &st.fileRecord); err != nil {
-				return res, err
-			}
-			res.Changed, res.Restored = true, true
-			return done()
-		}
+	if undone, err := restoreUntouched(path, raw, &st.fileRecord, &res); err != nil {
+		return res, err
+	} else if undone {
+		return done()
 	}
 
 	next := doc.clone()
