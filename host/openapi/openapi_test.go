@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pb33f/libopenapi"
-	validator "github.com/pb33f/libopenapi-validator"
-
 	"github.com/claude-mem/claude-mem-server/host/access"
 	"github.com/claude-mem/claude-mem-server/host/openapi"
 	"github.com/claude-mem/claude-mem-server/host/openapi/internal/describe"
@@ -112,18 +109,7 @@ type Project struct {
 // document.
 func TestValidationCatchesDrift(t *testing.T) {
 	t.Parallel()
-	doc, err := openapi.Document()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := libopenapi.NewDocument(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, errs := validator.NewValidator(d)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	v := newValidator(t)
 	tests := []struct {
 		name, body string
 		ok         bool
@@ -153,18 +139,7 @@ func TestValidationCatchesDrift(t *testing.T) {
 // request must carry (requestRequired), and a validator holds them to it.
 func TestRequestsNeedTheirRequiredFields(t *testing.T) {
 	t.Parallel()
-	doc, err := openapi.Document()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := libopenapi.NewDocument(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, errs := validator.NewValidator(d)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	v := newValidator(t)
 	tests := []struct {
 		path, body string
 		ok         bool

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claude-mem/claude-mem-server/host/openapi/internal/describe"
 	"github.com/google/jsonschema-go/jsonschema"
 )
 
@@ -274,7 +275,7 @@ func isEmpty(s *jsonschema.Schema) bool {
 // Go type. A promoted field takes the comment it has in the struct that
 // declares it.
 func addDescriptions(t reflect.Type, name string, sc *jsonschema.Schema) {
-	if d := descriptions[describeKey(t, "")]; d != "" {
+	if d := descriptions[describe.Key(t, "")]; d != "" {
 		if rest, ok := strings.CutPrefix(d, t.Name()+" "); ok && name != "" {
 			d = name + " " + rest
 		}
@@ -299,7 +300,7 @@ func addDescriptions(t reflect.Type, name string, sc *jsonschema.Schema) {
 		for _, i := range f.Index[:len(f.Index)-1] {
 			decl = deref(decl.Field(i).Type)
 		}
-		if d := descriptions[describeKey(decl, f.Name)]; d != "" {
+		if d := descriptions[describe.Key(decl, f.Name)]; d != "" {
 			p.Description = d
 		}
 	}
