@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/spf13/cobra"
 
 	"github.com/claude-mem/claude-mem-server/host/config"
@@ -50,7 +52,7 @@ func (a *app) reindexCommand() *cobra.Command {
 			for _, n := range resp.Rows {
 				total += n
 			}
-			fmt.Fprintf(a.stderr, "reindexed %d indexes, %s rows in %s\n", len(resp.Indexes), groupThousands(total), inSeconds(took))
+			fmt.Fprintf(a.stderr, "reindexed %d indexes, %s rows in %s\n", len(resp.Indexes), humanize.Comma(total), inSeconds(took))
 			if asJSON {
 				b, err := json.Marshal(resp)
 				if err != nil {
@@ -80,7 +82,7 @@ func (a *app) localReindex(ctx context.Context, cfg config.Config) (restapi.Rein
 	defer st.Close()
 	fmt.Fprintf(a.stderr, "reindexing %s\n", path)
 	resp, err := restapi.Reindex(ctx, st, func(index string, rows int64, took time.Duration) {
-		fmt.Fprintf(a.stderr, "%s: rebuilt %s rows in %s\n", index, groupThousands(rows), inSeconds(took))
+		fmt.Fprintf(a.stderr, "%s: rebuilt %s rows in %s\n", index, humanize.Comma(rows), inSeconds(took))
 	})
 	if err != nil {
 		return resp, fmt.Errorf("reindex: %w; nothing was changed: run it again, or `claude-mem server doctor` if it keeps failing", err)
@@ -102,29 +104,9 @@ func (a *app) remoteReindex(ctx context.Context, base string) (restapi.ReindexRe
 		return resp, fmt.Errorf("reindex: the server at %s answered something else than a reindex result: %w; check its version with `claude-mem server status`", base, err)
 	}
 	for _, index := range resp.Indexes {
-		fmt.Fprintf(a.stderr, "%s: rebuilt %s rows\n", index, groupThousands(resp.Rows[index]))
+		fmt.Fprintf(a.stderr, "%s: rebuilt %s rows\n", index, humanize.Comma(resp.Rows[index]))
 	}
 	return resp, nil
-}
-
-// groupThousands writes n with thousands separators: 12,345.
-func groupThousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3)
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
 }
 
 // inSeconds is d as 0.8s.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/claude-mem/claude-mem-server/host/restapi"
 	"github.com/claude-mem/claude-mem-server/host/store"
 )
@@ -116,11 +118,12 @@ func TestServerReindexWithoutStore(t *testing.T) {
 	}
 }
 
-func TestGroupThousands(t *testing.T) {
+// TestProgressFigures pins the form of the figures in progress lines.
+func TestProgressFigures(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 12345: "12,345", 1234567: "1,234,567", -4500: "-4,500"} {
-		if got := groupThousands(in); got != want {
-			t.Errorf("groupThousands(%d) = %q, want %q", in, got, want)
+		if got := humanize.Comma(in); got != want {
+			t.Errorf("humanize.Comma(%d) = %q, want %q", in, got, want)
 		}
 	}
 	if got := inSeconds(812 * time.Millisecond); got != "0.8s" {

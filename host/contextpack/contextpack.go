@@ -16,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -202,24 +201,6 @@ func within(text string, budget int) bool {
 
 // jsRound is JavaScript's Math.round: halves go up.
 func jsRound(x float64) int64 { return int64(math.Floor(x + 0.5)) }
-
-// commas formats n as en-US toLocaleString does.
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
 
 // byTimeDesc orders newest first, then by higher id.
 func byTimeDesc(at1 time.Time, id1 int64, at2 time.Time, id2 int64) int {

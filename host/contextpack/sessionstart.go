@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/claude-mem/claude-mem-server/host/memory"
 	"github.com/claude-mem/claude-mem-server/host/search"
 )
@@ -205,7 +207,7 @@ func (l *layout) render(items []*item) string {
 			work += it.obs.DiscoveryTokens
 		}
 	}
-	stats := fmt.Sprintf("Stats: %d obs (%st read) | %st work", n, commas(read), commas(work))
+	stats := fmt.Sprintf("Stats: %d obs (%st read) | %st work", n, humanize.Comma(read), humanize.Comma(work))
 	if work > 0 {
 		stats += fmt.Sprintf(" | %d%% savings", jsRound(float64(work-read)/float64(work)*100))
 	}
