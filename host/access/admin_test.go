@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-mem/claude-mem-server/host/store/storetest"
+
 	"github.com/claude-mem/claude-mem-server/host/access"
 	"github.com/claude-mem/claude-mem-server/host/store"
 	authapikey "github.com/claude-mem/claude-mem-server/plugins/auth-apikey"
@@ -25,21 +27,12 @@ func setupAdmin(t *testing.T) *adminBundle {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, store.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, filepath.Join(dir, store.FileName))
 	prov, err := authapikey.Open(ctx, filepath.Join(dir, authapikey.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		prov.Close()
-		st.Close()
-	})
+	t.Cleanup(func() { prov.Close() })
 	b := &adminBundle{prov: prov, owner: access.LocalOwner()}
 	b.adm = &access.Admin{Store: st, Provider: func() (auth.Provider, error) { return prov, nil }, Revoked: func(id string) { b.revoked = append(b.revoked, id) }}
 	return b

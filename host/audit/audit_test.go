@@ -3,11 +3,12 @@ package audit_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/claude-mem/claude-mem-server/host/store/storetest"
 
 	"github.com/claude-mem/claude-mem-server/host/audit"
 	"github.com/claude-mem/claude-mem-server/host/store"
@@ -20,19 +21,9 @@ type testBundle struct {
 
 func setup(t *testing.T, opts audit.Options) *testBundle {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), store.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.New(t)
 	l := audit.New(st, opts)
-	t.Cleanup(func() {
-		l.Close()
-		st.Close()
-	})
+	t.Cleanup(func() { l.Close() }) // before the store closes
 	return &testBundle{st: st, log: l}
 }
 
@@ -149,14 +140,7 @@ func TestAppendOnlyAndRetention(t *testing.T) {
 func TestPruneOnStartAndCloseFlushes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), store.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.New(t)
 	first := audit.New(st, audit.Options{FlushEvery: time.Hour})
 	first.Record(audit.Entry{Time: time.Now().Add(-100 * 24 * time.Hour), Action: "ancient"})
 	first.Record(audit.Entry{Action: "kept"})

@@ -5,10 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/claude-mem/claude-mem-server/host/store/storetest"
 
 	"github.com/claude-mem/claude-mem-server/host/exchange"
 	"github.com/claude-mem/claude-mem-server/host/memory"
@@ -18,15 +19,7 @@ import (
 
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), store.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.New(t)
 	for _, tm := range []string{"a", "b"} {
 		if _, err := st.Writer().Exec(`INSERT INTO teams (id, name, created_at_epoch, updated_at_epoch) VALUES (?, ?, 1, 1)`, tm, tm); err != nil {
 			t.Fatal(err)

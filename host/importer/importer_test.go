@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-mem/claude-mem-server/host/store/storetest"
+
 	"github.com/claude-mem/claude-mem-server/host/importer"
 	"github.com/claude-mem/claude-mem-server/host/importer/importertest"
 	"github.com/claude-mem/claude-mem-server/host/memory"
@@ -24,14 +26,7 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(context.Background(), filepath.Join(dir, store.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, filepath.Join(dir, store.FileName))
 	src := filepath.Join(dir, "claude-mem.db")
 	importertest.Build(t, src)
 	return &testBundle{st: st, source: src}

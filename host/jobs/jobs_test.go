@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-mem/claude-mem-server/host/store/storetest"
+
 	"github.com/claude-mem/claude-mem-server/host/jobs"
 	"github.com/claude-mem/claude-mem-server/host/store"
 	"github.com/claude-mem/claude-mem-server/host/supervisor"
@@ -43,14 +45,7 @@ func (b *bundle) setEngine(e queue.Engine) {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(context.Background(), filepath.Join(dir, store.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, filepath.Join(dir, store.FileName))
 	return &bundle{dir: dir, store: st}
 }
 

@@ -5,10 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/claude-mem/claude-mem-server/host/store/storetest"
 
 	"github.com/claude-mem/claude-mem-server/host/memory"
 	"github.com/claude-mem/claude-mem-server/host/store"
@@ -23,16 +24,9 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), store.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.New(t)
 	b := &testBundle{st: st, now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
-	err = st.Tx(ctx, func(tx *sql.Tx) error {
+	err := st.Tx(ctx, func(tx *sql.Tx) error {
 		pid, err := memory.EnsureProject(ctx, tx, memory.LocalTeam, "proj", "/src/proj", b.now)
 		if err != nil {
 			return err

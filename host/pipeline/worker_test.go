@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/claude-mem/claude-mem-server/host/store/storetest"
 
 	"github.com/claude-mem/claude-mem-server/host/config"
 	"github.com/claude-mem/claude-mem-server/host/jobs"
@@ -77,15 +78,7 @@ func unitSetup(t *testing.T, priv config.Privacy, batch int) *unitBundle {
 
 func unitSetupTB(t testing.TB, priv config.Privacy, batch int) *unitBundle {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), store.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.New(t)
 	b := &unitBundle{st: st, fake: &fakeProvider{}}
 	b.p = b.pipeline(t, priv, batch)
 	return b

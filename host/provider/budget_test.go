@@ -13,25 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-mem/claude-mem-server/host/store/storetest"
+
 	"github.com/claude-mem/claude-mem-server/host/config"
 	"github.com/claude-mem/claude-mem-server/host/provider"
 	"github.com/claude-mem/claude-mem-server/host/store"
 )
-
-// openStore opens and migrates a store file in a fresh directory.
-func openStore(t *testing.T, path string) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 // costly is a model provider that spends a fixed number of tokens per call
 // and estimates est before it.
@@ -69,7 +56,7 @@ type budgetBundle struct {
 func setupBudget(t *testing.T) *budgetBundle {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), store.FileName)
-	st := openStore(t, path)
+	st := storetest.Open(t, path)
 	return &budgetBundle{st: st, usage: provider.NewUsageStore(st), path: path}
 }
 
@@ -259,7 +246,7 @@ func TestBudgetPersistsAcrossRestartsAndResetsDaily(t *testing.T) {
 	}
 
 	// A restart reads the spend back: no more model calls today.
-	st2 := openStore(t, path)
+	st2 := storetest.Open(t, path)
 	second := &costly{spend: 1000, est: 1000}
 	b2 := provider.WithBudget(second, nil, limits, provider.NewUsageStore(st2), provider.WithClock(fixedClock(t0.Add(time.Hour))))
 	if _, err := b2.Observe(ctx, observeReq("p", "")); err != nil {

@@ -2,13 +2,13 @@ package restapi_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/claude-mem/claude-mem-server/host/store/storetest"
+
 	"github.com/claude-mem/claude-mem-server/host/restapi"
-	"github.com/claude-mem/claude-mem-server/host/store"
 )
 
 // TestReindexReportsEachIndex runs the rebuild the CLI runs on a stopped
@@ -17,14 +17,7 @@ import (
 func TestReindexReportsEachIndex(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), store.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.New(t)
 	var seen []string
 	rows := map[string]int64{}
 	resp, err := restapi.Reindex(ctx, st, func(index string, n int64, took time.Duration) {

@@ -8,10 +8,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/claude-mem/claude-mem-server/host/store/storetest"
 
 	"github.com/claude-mem/claude-mem-server/host/memory"
 	"github.com/claude-mem/claude-mem-server/host/store"
@@ -26,16 +27,7 @@ type Env struct {
 // New opens and migrates a store in tb.TempDir(); it is closed by cleanup.
 func New(tb testing.TB) *Env {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(tb.TempDir(), store.FileName))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return &Env{Store: st}
+	return &Env{Store: storetest.New(tb)}
 }
 
 // Reader is the store's reader pool, what search and context packs query.
