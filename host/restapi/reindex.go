@@ -9,13 +9,9 @@ import (
 
 	"github.com/claude-mem/claude-mem-server/host/audit"
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
+	"github.com/claude-mem/claude-mem-server/host/search"
 	"github.com/claude-mem/claude-mem-server/host/store"
 )
-
-// ftsTables are the full-text indexes over the memory tables. They are
-// external-content FTS5 tables, kept in sync by triggers; a rebuild re-reads
-// them from their content tables.
-var ftsTables = []string{"observations_fts", "session_summaries_fts", "user_prompts_fts"}
 
 // ReindexResponse is the body of POST /v1/reindex.
 type ReindexResponse struct {
@@ -38,30 +34,15 @@ type ReindexProgress func(index string, rows int64, took time.Duration)
 // server both run it.
 func Reindex(ctx context.Context, st *store.Store, progress ReindexProgress) (ReindexResponse, error) {
 	start := time.Now()
-	resp := ReindexResponse{Indexes: ftsTables, Rows: map[string]int64{}}
-	err := st.Tx(ctx, func(tx *sql.Tx) error {
-		for _, t := range ftsTables {
-			began := time.Now()
-			// The table names are constants: there is no user input here.
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s(%s) VALUES('rebuild')`, t, t)); err != nil {
-				return fmt.Errorf("restapi: rebuild %s: %w", t, err)
-			}
-			var n int64
-			if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM %s`, t)).Scan(&n); err != nil {
-				return fmt.Errorf("restapi: count %s: %w", t, err)
-			}
-			resp.Rows[t] = n
-			if progress != nil {
-				progress(t, n, time.Since(began))
-			}
-		}
-		return nil
+	var rows map[string]int64
+	err := st.Tx(ctx, func(tx *sql.Tx) (err error) {
+		rows, err = search.RebuildIndexes(ctx, tx, progress)
+		return err
 	})
 	if err != nil {
-		return ReindexResponse{}, err
+		return ReindexResponse{}, fmt.Errorf("restapi: reindex: %w", err)
 	}
-	resp.DurationMS = time.Since(start).Milliseconds()
-	return resp, nil
+	return ReindexResponse{Indexes: search.Indexes(), Rows: rows, DurationMS: time.Since(start).Milliseconds()}, nil
 }
 
 // reindex is POST /v1/reindex: it rebuilds the full-text indexes from the
