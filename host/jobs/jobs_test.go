@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -193,5 +194,37 @@ func TestSwitchingEnginesLosesNothing(t *testing.T) {
 				t.Errorf("lane %s ran out of order: %v", lane, ids)
 			}
 		}
+	}
+}
+
+// TestRetryRunsAFailedJobAgain: Retry re-runs a failed job, also when the
+// engine still holds it as completed (the outbox was marked failed behind
+// its back), and refuses jobs that have not failed or do not exist.
+func TestRetryRunsAFailedJobAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.setEngine(newEngine(t, "q.db"))
+	var ran atomic.Int32
+	svc := start(t, b, map[string]jobs.Handler{"k": func(context.Context, jobs.Job) error { ran.Add(1); return nil }})
+	ctx := context.Background()
+	if err := svc.Submit(ctx, []jobs.Job{{ID: "r1", Lane: "s1", Kind: "k"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, svc, "r1", jobs.StatusCompleted)
+	if err := svc.Retry(ctx, "r1"); !errors.Is(err, jobs.ErrNotFailed) {
+		t.Fatalf("retry of a completed job: %v, want ErrNotFailed", err)
+	}
+	if _, err := b.store.Writer().Exec(`UPDATE generation_jobs SET status = 'failed', last_error = 'boom' WHERE id = 'r1'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Retry(ctx, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, svc, "r1", jobs.StatusCompleted)
+	if ran.Load() != 2 {
+		t.Fatalf("the handler ran %d times, want 2", ran.Load())
+	}
+	if err := svc.Retry(ctx, "no-such-job"); !errors.Is(err, sql.ErrNoRows) {
+		t.Fatalf("retry of an unknown job: %v, want sql.ErrNoRows", err)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
 	"github.com/claude-mem/claude-mem-server/host/jobs"
 	"github.com/claude-mem/claude-mem-server/host/memory"
-	"github.com/claude-mem/claude-mem-server/sdk/queue"
 )
 
 // Job is a generation job of the outbox.
@@ -127,11 +126,8 @@ func (a *API) getJob(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, resp)
 }
 
-var errNotFailed = errors.New("restapi: the job has not failed")
-
 // retryJob is POST /v1/jobs/{id}/retry: a failed job goes back to queued
-// in the outbox, with its attempts reset, and to the engine (Retry, or
-// Enqueue when the engine no longer has it). Only failed jobs (409).
+// with its attempts reset (jobs.Service.Retry). Only failed jobs (409).
 func (a *API) retryJob(w http.ResponseWriter, r *http.Request) {
 	tm, ok := team(w, r)
 	if !ok {
@@ -141,54 +137,21 @@ func (a *API) retryJob(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var status string
-	err := a.opts.Store.Tx(r.Context(), func(tx *sql.Tx) error {
-		cur, err := loadJob(r.Context(), tx, tm, id)
-		if err != nil {
-			return err
-		}
-		status = cur.Job.Status
-		now := time.Now().UnixMilli()
-		res, err := tx.ExecContext(r.Context(), `UPDATE generation_jobs SET status = ?, attempts = 0, last_error = '', updated_at = ?
-			WHERE id = ? AND status = ?`, jobs.StatusQueued, now, id, jobs.StatusFailed)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errNotFailed
-		}
-		_, err = tx.ExecContext(r.Context(), `INSERT INTO generation_job_events (job_id, status, attempt, detail, created_at) VALUES (?, ?, 0, ?, ?)`,
-			id, jobs.StatusQueued, "retry requested", now)
-		return err
-	})
+	// The job must be the caller's to see before it is retried.
+	_, err := loadJob(r.Context(), a.opts.Store.Reader(), tm, id)
+	if err == nil {
+		err = a.opts.Jobs.Retry(r.Context(), id)
+	}
 	switch {
-	case errors.Is(err, memory.ErrNotFound):
+	case errors.Is(err, memory.ErrNotFound), errors.Is(err, sql.ErrNoRows):
 		notFound(w, r, "no job %q", id)
 		return
-	case errors.Is(err, errNotFailed):
-		httpapi.WriteError(w, r, http.StatusConflict, CodeConflict, fmt.Sprintf("job %s is %s; only failed jobs can be retried", id, status))
+	case errors.Is(err, jobs.ErrNotFailed):
+		httpapi.WriteError(w, r, http.StatusConflict, CodeConflict, err.Error())
 		return
 	case err != nil:
 		a.internal(w, r, err)
 		return
-	}
-	if a.opts.Engine != nil {
-		if eng, err := a.opts.Engine(); err == nil {
-			err := eng.Retry(r.Context(), id)
-			if errors.Is(err, queue.ErrInvalidState) {
-				// The engine's copy is not failed (the outbox and the engine
-				// disagree, e.g. after a restore): an enqueue of the same id
-				// would be a no-op, so remove that copy first, unless it is
-				// running, in which case it finishes the job anyway.
-				err = eng.Cancel(r.Context(), id)
-			}
-			if err != nil && !errors.Is(err, queue.ErrNotFound) {
-				a.log.Warn("engine retry failed; the job is enqueued again", "job", id, "error", err)
-			}
-		}
-	}
-	if a.opts.Jobs != nil {
-		a.opts.Jobs.Dispatch(r.Context(), []string{id}) // a failure leaves it queued for the reconciler
 	}
 	resp, err := loadJob(r.Context(), a.opts.Store.Reader(), tm, id)
 	if err != nil {

@@ -33,7 +33,6 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/jobs"
 	"github.com/claude-mem/claude-mem-server/host/privacy"
 	"github.com/claude-mem/claude-mem-server/host/store"
-	"github.com/claude-mem/claude-mem-server/sdk/queue"
 )
 
 // Error codes of this package, on top of httpapi's.
@@ -49,8 +48,6 @@ type Options struct {
 	Store *store.Store
 	// Jobs is the outbox, for job retries.
 	Jobs *jobs.Service
-	// Engine is the queue engine (server.Engine), for job retries.
-	Engine func() (queue.Engine, error)
 	// Privacy strips and redacts the text of manual memories; nil stores
 	// it as sent.
 	Privacy *privacy.Filter

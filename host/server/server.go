@@ -193,7 +193,7 @@ func (s *Server) mountPipeline(cfg config.Config) error {
 	if err := s.mountLegacy(pl, filter); err != nil {
 		return err
 	}
-	rest := restapi.New(restapi.Options{Store: s.store, Jobs: s.jobs, Engine: s.Engine, Privacy: filter, Logger: s.log.Named("restapi")})
+	rest := restapi.New(restapi.Options{Store: s.store, Jobs: s.jobs, Privacy: filter, Logger: s.log.Named("restapi")})
 	rest.Mount(s.router)
 	mcpserver.Mount(s.router, mcpserver.Options{Store: s.store, REST: rest.Handler()})
 	exchange.Mount(s.router, s.store, s.log.Named("exchange"))
