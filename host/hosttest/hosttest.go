@@ -3,6 +3,7 @@
 package hosttest
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -30,6 +31,26 @@ func Binary(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// BuildBinary is Binary for callers that have no testing.TB, such as a
+// TestMain that starts one server for a package's Example functions. It
+// shares Binary's build, so a process builds the binary at most once; call
+// Cleanup from TestMain to remove it.
+func BuildBinary() (string, error) {
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "claude-mem-test-bin-")
+		if buildErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, "claude-mem"), "./cmd/claude-mem")
+		cmd.Dir = moduleRoot()
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	if buildErr != nil {
+		return "", fmt.Errorf("hosttest: build claude-mem: %w\n%s", buildErr, buildOut)
+	}
+	return filepath.Join(buildDir, "claude-mem"), nil
 }
 
 // BuildPackage builds a main package (relative to the module root) into
