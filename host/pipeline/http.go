@@ -48,6 +48,17 @@ func (p *Pipeline) team(w http.ResponseWriter, r *http.Request) (string, bool) {
 	return t, true
 }
 
+// writer is the preamble of the write routes: the caller's team and
+// ?generate=, answering the error itself.
+func (p *Pipeline) writer(w http.ResponseWriter, r *http.Request) (string, bool, bool) {
+	team, ok := p.team(w, r)
+	if !ok {
+		return "", false, false
+	}
+	gen, ok := generate(w, r)
+	return team, gen, ok
+}
+
 // generate reads ?generate=, default true.
 func generate(w http.ResponseWriter, r *http.Request) (bool, bool) {
 	switch v := r.URL.Query().Get("generate"); strings.ToLower(v) {
@@ -85,11 +96,7 @@ func statusOf(results []Result) int {
 
 // postEvent is POST /v1/events: one AgentEvent.
 func (p *Pipeline) postEvent(w http.ResponseWriter, r *http.Request) {
-	team, ok := p.team(w, r)
-	if !ok {
-		return
-	}
-	gen, ok := generate(w, r)
+	team, gen, ok := p.writer(w, r)
 	if !ok {
 		return
 	}
@@ -142,11 +149,7 @@ type BatchResponse struct {
 // postBatch is POST /v1/events/batch: 1 to MaxBatch events, all validated
 // before any is stored, stored atomically.
 func (p *Pipeline) postBatch(w http.ResponseWriter, r *http.Request) {
-	team, ok := p.team(w, r)
-	if !ok {
-		return
-	}
-	gen, ok := generate(w, r)
+	team, gen, ok := p.writer(w, r)
 	if !ok {
 		return
 	}
@@ -313,11 +316,7 @@ type EndSessionRequest struct {
 // endSession is POST /v1/sessions/{id}/end: marks the session completed
 // and enqueues the summary of its last turn.
 func (p *Pipeline) endSession(w http.ResponseWriter, r *http.Request) {
-	team, ok := p.team(w, r)
-	if !ok {
-		return
-	}
-	gen, ok := generate(w, r)
+	team, gen, ok := p.writer(w, r)
 	if !ok {
 		return
 	}
@@ -378,11 +377,7 @@ func (p *Pipeline) endSession(w http.ResponseWriter, r *http.Request) {
 // normalized by the adapter plugin, written like any event; the body of
 // the answer is what the adapter renders for the agent.
 func (p *Pipeline) postHook(w http.ResponseWriter, r *http.Request) {
-	team, ok := p.team(w, r)
-	if !ok {
-		return
-	}
-	gen, ok := generate(w, r)
+	team, gen, ok := p.writer(w, r)
 	if !ok {
 		return
 	}

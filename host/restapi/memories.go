@@ -302,11 +302,7 @@ func (a *API) allowedMemory(ctx context.Context, q memory.Querier, tm string, id
 // getMemory is GET /v1/memories/{id}[?as_of=RFC3339]: the version of the
 // memory's history current now, or at as_of.
 func (a *API) getMemory(w http.ResponseWriter, r *http.Request) {
-	tm, ok := team(w, r)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathID(w, r, "memory")
+	tm, id, ok := teamAndID(w, r, "memory")
 	if !ok {
 		return
 	}
@@ -381,11 +377,7 @@ func jsonList(list []string) string {
 // patchMemory is PATCH /v1/memories/{id}: edits the current version in
 // place (no history). A superseded version cannot be edited (409).
 func (a *API) patchMemory(w http.ResponseWriter, r *http.Request) {
-	tm, ok := team(w, r)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathID(w, r, "memory")
+	tm, id, ok := teamAndID(w, r, "memory")
 	if !ok {
 		return
 	}
@@ -474,11 +466,7 @@ func (a *API) writeMemoryErr(w http.ResponseWriter, r *http.Request, err error, 
 // supersede is POST /v1/memories/{id}/supersede: a new version replaces
 // the current one, which keeps its row with valid_to and superseded_by.
 func (a *API) supersede(w http.ResponseWriter, r *http.Request) {
-	tm, ok := team(w, r)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathID(w, r, "memory")
+	tm, id, ok := teamAndID(w, r, "memory")
 	if !ok {
 		return
 	}

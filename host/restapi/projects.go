@@ -171,11 +171,7 @@ var errBoundCreate = errors.New("restapi: a bound key cannot create projects")
 
 // getProject is GET /v1/projects/{id}.
 func (a *API) getProject(w http.ResponseWriter, r *http.Request) {
-	tm, ok := team(w, r)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathID(w, r, "project")
+	tm, id, ok := teamAndID(w, r, "project")
 	if !ok {
 		return
 	}
@@ -220,11 +216,7 @@ type SessionDetail struct {
 // getSession is GET /v1/sessions/{id}: the session, its prompts, the ids
 // of its current observations, and its summaries.
 func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
-	tm, ok := team(w, r)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathID(w, r, "session")
+	tm, id, ok := teamAndID(w, r, "session")
 	if !ok {
 		return
 	}

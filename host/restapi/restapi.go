@@ -103,6 +103,17 @@ func team(w http.ResponseWriter, r *http.Request) (string, bool) {
 	return t, true
 }
 
+// teamAndID is the preamble of the routes on one row: the caller's team
+// and the {id} path parameter, answering the error itself.
+func teamAndID(w http.ResponseWriter, r *http.Request, what string) (string, int64, bool) {
+	tm, ok := team(w, r)
+	if !ok {
+		return "", 0, false
+	}
+	id, ok := httpapi.PathID(w, r, what)
+	return tm, id, ok
+}
+
 func notFound(w http.ResponseWriter, r *http.Request, format string, args ...any) {
 	httpapi.WriteError(w, r, http.StatusNotFound, httpapi.CodeNotFound, fmt.Sprintf(format, args...))
 }
