@@ -463,9 +463,18 @@ func kindHits(ctx context.Context, q memory.Querier, req *Request, k Kind, match
 		}
 	}
 	query, args := kindQuery(req, k, match, order, n, p)
-	rows, err := q.QueryContext(ctx, query, args...)
+	hits, err := queryHits(ctx, q, k, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("search: %s: %w", k, err)
+	}
+	return hits, nil
+}
+
+// queryHits runs a query of (id, score, created_at_epoch) rows of kind k.
+func queryHits(ctx context.Context, q memory.Querier, k Kind, query string, args []any) ([]Hit, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Hit
@@ -473,15 +482,12 @@ func kindHits(ctx context.Context, q memory.Querier, req *Request, k Kind, match
 		h := Hit{Kind: k}
 		var at int64
 		if err := rows.Scan(&h.ID, &h.Score, &at); err != nil {
-			return nil, fmt.Errorf("search: %s: %w", k, err)
+			return nil, err
 		}
 		h.CreatedAt = fromEpoch(at)
 		out = append(out, h)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search: %s: %w", k, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // plan is how the matches of one kind are narrowed before they are joined

@@ -213,25 +213,11 @@ func kindIDs(ctx context.Context, q memory.Querier, req *Request, k Kind, extra 
 		return nil, nil
 	}
 	query, args := orderedQuery(req, k, order, n, &extra)
-	rows, err := q.QueryContext(ctx, query, args...)
+	hits, err := queryHits(ctx, q, k, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("search: timeline %s: %w", k, err)
 	}
-	defer rows.Close()
-	var out []Hit
-	for rows.Next() {
-		h := Hit{Kind: k}
-		var at int64
-		if err := rows.Scan(&h.ID, &h.Score, &at); err != nil {
-			return nil, fmt.Errorf("search: timeline %s: %w", k, err)
-		}
-		h.CreatedAt = fromEpoch(at)
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search: timeline %s: %w", k, err)
-	}
-	return out, nil
+	return hits, nil
 }
 
 // MaxGetIDs is the most observations GetObservations returns.
