@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/claude-mem/claude-mem-server/host/memory"
-	"github.com/claude-mem/claude-mem-server/host/pipeline"
 	"github.com/claude-mem/claude-mem-server/host/store"
 )
 
@@ -540,12 +539,7 @@ func importMCP(ctx context.Context, tx *sql.Tx, opts ImportOptions, lines []line
 			if projectID, err = memory.EnsureProject(ctx, tx, opts.Team, opts.Project, "", now); err != nil {
 				return err
 			}
-			cs := "manual-" + opts.Project
-			if opts.Team != memory.LocalTeam {
-				cs = "manual-" + opts.Team + "-" + opts.Project
-			}
-			if sess, _, err = memory.EnsureSession(ctx, tx, memory.NewSession{TeamID: opts.Team, ProjectID: projectID, Project: opts.Project,
-				PlatformSource: pipeline.NormalizePlatform(""), ContentSessionID: cs, StartedAt: now}); err != nil {
+			if sess, err = memory.EnsureManualSession(ctx, tx, opts.Team, projectID, opts.Project, now); err != nil {
 				return &LineError{l.n, err}
 			}
 		}

@@ -291,10 +291,6 @@ type saveReply struct {
 	Message string `json:"message"`
 }
 
-// manualPrefix names the session holding a project's manual memories, as
-// claude-mem's memory session manual-<project>.
-const manualPrefix = "manual-"
-
 // memorySave is POST /api/memory/save: a memory the user (or a skill)
 // writes directly, stored as a discovery observation.
 func (a *API) memorySave(w http.ResponseWriter, r *http.Request) {
@@ -330,7 +326,7 @@ func (a *API) memorySave(w http.ResponseWriter, r *http.Request) {
 	}
 	title := strings.TrimSpace(f.Text(body.Title))
 	if title == "" {
-		title = firstLine(text, 80)
+		title = memory.FirstLine(text, 80)
 	}
 	proj := strings.TrimSpace(f.Text(body.Project))
 	if proj == "" {
@@ -343,10 +339,7 @@ func (a *API) memorySave(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		sess, _, err := memory.EnsureSession(r.Context(), tx, memory.NewSession{
-			TeamID: team, ProjectID: projectID, Project: proj, PlatformSource: pipeline.NormalizePlatform(""),
-			ContentSessionID: manualSession(team, proj), StartedAt: now,
-		})
+		sess, err := memory.EnsureManualSession(r.Context(), tx, team, projectID, proj, now)
 		if err != nil {
 			return err
 		}
@@ -362,24 +355,4 @@ func (a *API) memorySave(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, saveReply{Success: true, ID: id, Title: title, Project: proj,
 		Message: fmt.Sprintf("Memory saved as observation #%d", id)})
-}
-
-// manualSession is the content session id of a project's manual
-// memories. Session ids are unique across teams, so another team's is
-// prefixed with the team.
-func manualSession(team, proj string) string {
-	if team == memory.LocalTeam {
-		return manualPrefix + proj
-	}
-	return manualPrefix + team + "-" + proj
-}
-
-// firstLine is the first line of s, cut to n characters with an ellipsis.
-func firstLine(s string, n int) string {
-	line, _, _ := strings.Cut(s, "\n")
-	line = strings.TrimSpace(line)
-	if cut := memory.Truncate(line, n); cut != line {
-		return strings.TrimSpace(cut) + "…"
-	}
-	return line
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-mem/claude-mem-server/host/pipeline"
 	"github.com/claude-mem/claude-mem-server/host/store/storetest"
 
 	"github.com/claude-mem/claude-mem-server/host/memory"
@@ -325,5 +326,38 @@ func TestSummaries(t *testing.T) {
 	counts, err := memory.Counts(ctx, b.st.Reader())
 	if err != nil || counts["session_summaries"] != 1 || counts["sdk_sessions"] != 1 {
 		t.Fatalf("counts %v %v", counts, err)
+	}
+}
+
+// TestManualSession: the session of a project's manual memories is found
+// again by its ids, on the platform the write path gives events without
+// one, and has claude-mem's manual-<project> id in the local team.
+func TestManualSession(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.tx(t, func(tx *sql.Tx) error {
+		pid, err := memory.EnsureProject(ctx, tx, memory.LocalTeam, "proj", "", b.now)
+		if err != nil {
+			return err
+		}
+		s, err := memory.EnsureManualSession(ctx, tx, memory.LocalTeam, pid, "proj", b.now)
+		if err != nil {
+			return err
+		}
+		again, err := memory.EnsureManualSession(ctx, tx, memory.LocalTeam, pid, "proj", b.now.Add(time.Hour))
+		if err != nil || again.ID != s.ID {
+			t.Errorf("again: %+v %v, want session %d", again, err, s.ID)
+		}
+		if s.ContentSessionID != "manual-proj" || s.PlatformSource != pipeline.NormalizePlatform("") {
+			t.Errorf("manual session %+v", s)
+		}
+		if got := memory.ManualSessionID("acme", "proj"); got != "manual-acme-proj" {
+			t.Errorf("another team's manual session id %q", got)
+		}
+		return nil
+	})
+	if got := memory.FirstLine("  Deploys go out on Tuesdays\nbecause of the freeze", 12); got != "Deploys go o…" {
+		t.Errorf("FirstLine = %q", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -126,6 +127,30 @@ func EnsureSession(ctx context.Context, q Querier, ns NewSession) (Session, bool
 	return s, err == nil, err
 }
 
+// manualPlatform is the platform source of the sessions that hold manual
+// memories: claude-mem's default, what the write path makes of none.
+const manualPlatform = "claude"
+
+// ManualSessionID is the content session id of the session holding a
+// project's manual memories: claude-mem's manual-<project>. Another team's
+// also names the team, as written when session ids were unique across
+// teams, so that those sessions are found again.
+func ManualSessionID(teamID, project string) string {
+	if teamID == LocalTeam {
+		return "manual-" + project
+	}
+	return "manual-" + teamID + "-" + project
+}
+
+// EnsureManualSession returns the session holding the project's manual
+// memories (POST /v1/memories, /api/memory/save, MCP memory imports),
+// creating it.
+func EnsureManualSession(ctx context.Context, q Querier, teamID string, projectID int64, project string, at time.Time) (Session, error) {
+	s, _, err := EnsureSession(ctx, q, NewSession{TeamID: teamID, ProjectID: projectID, Project: project,
+		PlatformSource: manualPlatform, ContentSessionID: ManualSessionID(teamID, project), StartedAt: at})
+	return s, err
+}
+
 // NextPrompt numbers a new user prompt of the session: it increments
 // prompt_counter and returns the new value. text (already stripped) fills
 // sdk_sessions.user_prompt if it is still empty.
@@ -237,6 +262,17 @@ func TurnPrivate(ctx context.Context, q Querier, sessionID int64, n int) (bool, 
 		return false, fmt.Errorf("memory: prompt %d of session %d: %w", n, sessionID, err)
 	}
 	return private, nil
+}
+
+// FirstLine is the first line of s, cut to n characters with an ellipsis:
+// the title of a memory written without one.
+func FirstLine(s string, n int) string {
+	line, _, _ := strings.Cut(s, "\n")
+	line = strings.TrimSpace(line)
+	if cut := Truncate(line, n); cut != line {
+		return strings.TrimSpace(cut) + "…"
+	}
+	return line
 }
 
 // Truncate cuts s to at most n characters, on a UTF-8 boundary.

@@ -14,7 +14,6 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/audit"
 	"github.com/claude-mem/claude-mem-server/host/httpapi"
 	"github.com/claude-mem/claude-mem-server/host/memory"
-	"github.com/claude-mem/claude-mem-server/host/pipeline"
 	"github.com/claude-mem/claude-mem-server/host/search"
 )
 
@@ -115,29 +114,10 @@ func (a *API) validate(req *MemoryRequest) error {
 	}
 	req.Title = a.clean(req.Title)
 	if req.Title == "" {
-		req.Title = firstLine(req.Text, 80)
+		req.Title = memory.FirstLine(req.Text, 80)
 	}
 	req.Concepts, req.Facts = a.cleanList(req.Concepts), a.cleanList(req.Facts)
 	return nil
-}
-
-// firstLine is the first line of s, cut to n characters with an ellipsis.
-func firstLine(s string, n int) string {
-	line, _, _ := strings.Cut(s, "\n")
-	line = strings.TrimSpace(line)
-	if cut := memory.Truncate(line, n); cut != line {
-		return strings.TrimSpace(cut) + "…"
-	}
-	return line
-}
-
-// manualSession is the content session of a project's manual memories, as
-// host/legacyapi names it (claude-mem's manual-<project>).
-func manualSession(team, proj string) string {
-	if team == memory.LocalTeam {
-		return "manual-" + proj
-	}
-	return "manual-" + team + "-" + proj
 }
 
 var errForbiddenProject = errors.New("restapi: this key is bound to another project")
@@ -182,10 +162,7 @@ func (a *API) createMemory(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		sess, _, err := memory.EnsureSession(r.Context(), tx, memory.NewSession{
-			TeamID: tm, ProjectID: projectID, Project: proj, PlatformSource: pipeline.NormalizePlatform(""),
-			ContentSessionID: manualSession(tm, proj), StartedAt: now,
-		})
+		sess, err := memory.EnsureManualSession(r.Context(), tx, tm, projectID, proj, now)
 		if err != nil {
 			return err
 		}
