@@ -76,12 +76,16 @@ func InsertObservation(ctx context.Context, q Querier, o *Observation) (int64, b
 	return id, created, nil
 }
 
-const observationColumns = `id, team_id, project_id, session_id, memory_session_id, project, type, COALESCE(title, ''),
-	COALESCE(subtitle, ''), facts, COALESCE(narrative, ''), concepts, files_read, files_modified, COALESCE(prompt_number, 0),
-	COALESCE(discovery_tokens, 0), COALESCE(content_hash, ''), COALESCE(generated_by_model, ''), COALESCE(agent_type, ''),
-	COALESCE(agent_id, ''), COALESCE(generation_key, ''), COALESCE(job_id, ''), created_at_epoch`
+// ObservationColumns are the columns ScanObservation reads, of the table
+// aliased o: host/search reads observations with them too.
+const ObservationColumns = `o.id, o.team_id, o.project_id, o.session_id, o.memory_session_id, o.project, o.type,
+	COALESCE(o.title, ''), COALESCE(o.subtitle, ''), o.facts, COALESCE(o.narrative, ''), o.concepts, o.files_read,
+	o.files_modified, COALESCE(o.prompt_number, 0), COALESCE(o.discovery_tokens, 0), COALESCE(o.content_hash, ''),
+	COALESCE(o.generated_by_model, ''), COALESCE(o.agent_type, ''), COALESCE(o.agent_id, ''),
+	COALESCE(o.generation_key, ''), COALESCE(o.job_id, ''), o.created_at_epoch`
 
-func scanObservation(row interface{ Scan(...any) error }) (Observation, error) {
+// ScanObservation reads a row of ObservationColumns.
+func ScanObservation(row interface{ Scan(...any) error }) (Observation, error) {
 	var o Observation
 	var facts, concepts, read, modified sql.NullString
 	var at int64
@@ -102,7 +106,7 @@ func queryObservations(ctx context.Context, q Querier, query string, args ...any
 	defer rows.Close()
 	var out []Observation
 	for rows.Next() {
-		o, err := scanObservation(rows)
+		o, err := ScanObservation(rows)
 		if err != nil {
 			return nil, fmt.Errorf("memory: observations: %w", err)
 		}
@@ -116,25 +120,25 @@ func queryObservations(ctx context.Context, q Querier, query string, args ...any
 
 // ListObservations returns a session's observations in order.
 func ListObservations(ctx context.Context, q Querier, sessionID int64) ([]Observation, error) {
-	return queryObservations(ctx, q, `SELECT `+observationColumns+` FROM observations WHERE session_id = ? ORDER BY id`, sessionID)
+	return queryObservations(ctx, q, `SELECT `+ObservationColumns+` FROM observations o WHERE session_id = ? ORDER BY id`, sessionID)
 }
 
 // TurnObservations returns the observations of one turn of a session.
 func TurnObservations(ctx context.Context, q Querier, sessionID int64, promptNumber int) ([]Observation, error) {
-	return queryObservations(ctx, q, `SELECT `+observationColumns+` FROM observations WHERE session_id = ? AND prompt_number = ? ORDER BY id`,
+	return queryObservations(ctx, q, `SELECT `+ObservationColumns+` FROM observations o WHERE session_id = ? AND prompt_number = ? ORDER BY id`,
 		sessionID, promptNumber)
 }
 
 // EventObservations returns the observations made from an agent event.
 func EventObservations(ctx context.Context, q Querier, eventID int64) ([]Observation, error) {
-	return queryObservations(ctx, q, `SELECT `+observationColumns+` FROM observations
+	return queryObservations(ctx, q, `SELECT `+ObservationColumns+` FROM observations o
 		WHERE id IN (SELECT observation_id FROM observation_sources WHERE agent_event_id = ?) ORDER BY id`, eventID)
 }
 
 // SearchObservations runs an FTS5 query over the team's observations, best
 // match first.
 func SearchObservations(ctx context.Context, q Querier, teamID, match string, limit int) ([]Observation, error) {
-	return queryObservations(ctx, q, `SELECT `+observationColumns+` FROM observations
+	return queryObservations(ctx, q, `SELECT `+ObservationColumns+` FROM observations o
 		JOIN (SELECT rowid AS fts_id, rank AS fts_rank FROM observations_fts WHERE observations_fts MATCH ?) ON fts_id = id
 		WHERE team_id = ? ORDER BY fts_rank LIMIT ?`, match, teamID, limit)
 }
@@ -188,29 +192,38 @@ func InsertSummary(ctx context.Context, q Querier, s *Summary) (int64, bool, err
 	return id, created, nil
 }
 
-const summaryColumns = `id, team_id, project_id, session_id, memory_session_id, project, COALESCE(request, ''),
-	COALESCE(investigated, ''), COALESCE(learned, ''), COALESCE(completed, ''), COALESCE(next_steps, ''), COALESCE(notes, ''),
-	files_read, files_edited, COALESCE(prompt_number, 0), COALESCE(discovery_tokens, 0), COALESCE(generated_by_model, ''),
-	COALESCE(generation_key, ''), COALESCE(job_id, ''), created_at_epoch`
+// SummaryColumns are the columns ScanSummary reads, of the table aliased s.
+const SummaryColumns = `s.id, s.team_id, s.project_id, s.session_id, s.memory_session_id, s.project,
+	COALESCE(s.request, ''), COALESCE(s.investigated, ''), COALESCE(s.learned, ''), COALESCE(s.completed, ''),
+	COALESCE(s.next_steps, ''), COALESCE(s.notes, ''), s.files_read, s.files_edited, COALESCE(s.prompt_number, 0),
+	COALESCE(s.discovery_tokens, 0), COALESCE(s.generated_by_model, ''), COALESCE(s.generation_key, ''),
+	COALESCE(s.job_id, ''), s.created_at_epoch`
+
+// ScanSummary reads a row of SummaryColumns.
+func ScanSummary(row interface{ Scan(...any) error }) (Summary, error) {
+	var s Summary
+	var read, edited sql.NullString
+	var at int64
+	err := row.Scan(&s.ID, &s.TeamID, &s.ProjectID, &s.SessionID, &s.MemorySessionID, &s.Project, &s.Request,
+		&s.Investigated, &s.Learned, &s.Completed, &s.NextSteps, &s.Notes, &read, &edited, &s.PromptNumber,
+		&s.DiscoveryTokens, &s.GeneratedByModel, &s.GenerationKey, &s.JobID, &at)
+	s.FilesRead, s.FilesEdited, s.CreatedAt = parseArray(read), parseArray(edited), fromEpoch(at)
+	return s, err
+}
 
 // ListSummaries returns a session's summaries in order.
 func ListSummaries(ctx context.Context, q Querier, sessionID int64) ([]Summary, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+summaryColumns+` FROM session_summaries WHERE session_id = ? ORDER BY id`, sessionID)
+	rows, err := q.QueryContext(ctx, `SELECT `+SummaryColumns+` FROM session_summaries s WHERE session_id = ? ORDER BY id`, sessionID)
 	if err != nil {
 		return nil, fmt.Errorf("memory: summaries: %w", err)
 	}
 	defer rows.Close()
 	var out []Summary
 	for rows.Next() {
-		var s Summary
-		var read, edited sql.NullString
-		var at int64
-		if err := rows.Scan(&s.ID, &s.TeamID, &s.ProjectID, &s.SessionID, &s.MemorySessionID, &s.Project, &s.Request,
-			&s.Investigated, &s.Learned, &s.Completed, &s.NextSteps, &s.Notes, &read, &edited, &s.PromptNumber,
-			&s.DiscoveryTokens, &s.GeneratedByModel, &s.GenerationKey, &s.JobID, &at); err != nil {
+		s, err := ScanSummary(rows)
+		if err != nil {
 			return nil, fmt.Errorf("memory: summaries: %w", err)
 		}
-		s.FilesRead, s.FilesEdited, s.CreatedAt = parseArray(read), parseArray(edited), fromEpoch(at)
 		out = append(out, s)
 	}
 	return out, rows.Err()

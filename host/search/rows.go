@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -12,43 +11,8 @@ import (
 	"github.com/claude-mem/claude-mem-server/host/memory"
 )
 
-// The columns and scanners below read the rows that host/memory writes.
-
-const observationColumns = `o.id, o.team_id, o.project_id, o.session_id, o.memory_session_id, o.project, o.type,
-	COALESCE(o.title, ''), COALESCE(o.subtitle, ''), o.facts, COALESCE(o.narrative, ''), o.concepts, o.files_read,
-	o.files_modified, COALESCE(o.prompt_number, 0), COALESCE(o.discovery_tokens, 0), COALESCE(o.content_hash, ''),
-	COALESCE(o.generated_by_model, ''), COALESCE(o.agent_type, ''), COALESCE(o.agent_id, ''),
-	COALESCE(o.generation_key, ''), COALESCE(o.job_id, ''), o.created_at_epoch`
-
-func scanObservation(row interface{ Scan(...any) error }) (memory.Observation, error) {
-	var o memory.Observation
-	var facts, concepts, read, modified sql.NullString
-	var at int64
-	err := row.Scan(&o.ID, &o.TeamID, &o.ProjectID, &o.SessionID, &o.MemorySessionID, &o.Project, &o.Type, &o.Title,
-		&o.Subtitle, &facts, &o.Narrative, &concepts, &read, &modified, &o.PromptNumber,
-		&o.DiscoveryTokens, &o.ContentHash, &o.GeneratedByModel, &o.AgentType,
-		&o.AgentID, &o.GenerationKey, &o.JobID, &at)
-	o.Facts, o.Concepts, o.FilesRead, o.FilesModified = parseArray(facts), parseArray(concepts), parseArray(read), parseArray(modified)
-	o.CreatedAt = fromEpoch(at)
-	return o, err
-}
-
-const summaryColumns = `s.id, s.team_id, s.project_id, s.session_id, s.memory_session_id, s.project,
-	COALESCE(s.request, ''), COALESCE(s.investigated, ''), COALESCE(s.learned, ''), COALESCE(s.completed, ''),
-	COALESCE(s.next_steps, ''), COALESCE(s.notes, ''), s.files_read, s.files_edited, COALESCE(s.prompt_number, 0),
-	COALESCE(s.discovery_tokens, 0), COALESCE(s.generated_by_model, ''), COALESCE(s.generation_key, ''),
-	COALESCE(s.job_id, ''), s.created_at_epoch`
-
-func scanSummary(row interface{ Scan(...any) error }) (memory.Summary, error) {
-	var s memory.Summary
-	var read, edited sql.NullString
-	var at int64
-	err := row.Scan(&s.ID, &s.TeamID, &s.ProjectID, &s.SessionID, &s.MemorySessionID, &s.Project, &s.Request,
-		&s.Investigated, &s.Learned, &s.Completed, &s.NextSteps, &s.Notes, &read, &edited, &s.PromptNumber,
-		&s.DiscoveryTokens, &s.GeneratedByModel, &s.GenerationKey, &s.JobID, &at)
-	s.FilesRead, s.FilesEdited, s.CreatedAt = parseArray(read), parseArray(edited), fromEpoch(at)
-	return s, err
-}
+// Observations and summaries are read with host/memory's columns and
+// scanners; prompts carry the session facts a result needs.
 
 // Prompt is a user prompt with the session facts a search result needs.
 type Prompt struct {
@@ -80,14 +44,14 @@ func loadObservations(ctx context.Context, q memory.Querier, teamID string, ids 
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+observationColumns+` FROM observations o
+	rows, err := q.QueryContext(ctx, `SELECT `+memory.ObservationColumns+` FROM observations o
 		WHERE o.id IN (SELECT value FROM json_each(?)) AND +o.team_id = ?`, idList(ids), teamID)
 	if err != nil {
 		return nil, fmt.Errorf("search: load observations: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := scanObservation(rows)
+		o, err := memory.ScanObservation(rows)
 		if err != nil {
 			return nil, fmt.Errorf("search: load observations: %w", err)
 		}
@@ -104,14 +68,14 @@ func loadSummaries(ctx context.Context, q memory.Querier, teamID string, ids []i
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+summaryColumns+` FROM session_summaries s
+	rows, err := q.QueryContext(ctx, `SELECT `+memory.SummaryColumns+` FROM session_summaries s
 		WHERE s.id IN (SELECT value FROM json_each(?)) AND +s.team_id = ?`, idList(ids), teamID)
 	if err != nil {
 		return nil, fmt.Errorf("search: load summaries: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		s, err := scanSummary(rows)
+		s, err := memory.ScanSummary(rows)
 		if err != nil {
 			return nil, fmt.Errorf("search: load summaries: %w", err)
 		}
@@ -165,15 +129,6 @@ func idList(ids []int64) string {
 func stringList(list []string) string {
 	b, _ := json.Marshal(list)
 	return string(b)
-}
-
-// parseArray decodes JSON array text; anything else is an empty list.
-func parseArray(s sql.NullString) []string {
-	var out []string
-	if s.Valid && s.String != "" {
-		_ = json.Unmarshal([]byte(s.String), &out)
-	}
-	return out
 }
 
 func fromEpoch(ms int64) time.Time {
