@@ -100,22 +100,14 @@ func (a *API) forgetIDs(w http.ResponseWriter, r *http.Request, tm string, ids [
 	var resp ForgetResponse
 	var missing int64
 	err := a.opts.Store.Tx(r.Context(), func(tx *sql.Tx) error {
-		var chain []int64
 		for _, id := range ids {
 			if _, err := a.allowedMemory(r.Context(), tx, tm, id); err != nil {
 				missing = id
 				return err
 			}
-			hist, err := history(r.Context(), tx, tm, id)
-			if err != nil {
-				return err
-			}
-			for _, v := range hist {
-				chain = append(chain, v.ID)
-			}
 		}
 		var err error
-		resp, err = deleteObservations(r.Context(), tx, tm, chain)
+		resp, err = deleteHistories(r.Context(), tx, tm, ids)
 		return err
 	})
 	if errors.Is(err, memory.ErrNotFound) {
@@ -127,6 +119,22 @@ func (a *API) forgetIDs(w http.ResponseWriter, r *http.Request, tm string, ids [
 		return
 	}
 	a.forgotten(w, r, "memories", 0, resp)
+}
+
+// deleteHistories deletes the memories ids with every version of their
+// histories.
+func deleteHistories(ctx context.Context, tx *sql.Tx, tm string, ids []int64) (ForgetResponse, error) {
+	var chain []int64
+	for _, id := range ids {
+		hist, err := history(ctx, tx, tm, id)
+		if err != nil {
+			return ForgetResponse{}, err
+		}
+		for _, v := range hist {
+			chain = append(chain, v.ID)
+		}
+	}
+	return deleteObservations(ctx, tx, tm, chain)
 }
 
 func (a *API) forgetFilter(w http.ResponseWriter, r *http.Request, tm string, f ForgetFilter) {
@@ -179,18 +187,8 @@ func (a *API) forgetFilter(w http.ResponseWriter, r *http.Request, tm string, f 
 	}
 	var resp ForgetResponse
 	err = a.opts.Store.Tx(r.Context(), func(tx *sql.Tx) error {
-		var chain []int64
-		for _, id := range ids {
-			hist, err := history(r.Context(), tx, tm, id)
-			if err != nil {
-				return err
-			}
-			for _, v := range hist {
-				chain = append(chain, v.ID)
-			}
-		}
 		var err error
-		resp, err = deleteObservations(r.Context(), tx, tm, chain)
+		resp, err = deleteHistories(r.Context(), tx, tm, ids)
 		return err
 	})
 	if err != nil {
